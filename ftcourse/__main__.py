@@ -1,0 +1,5 @@
+import sys
+
+from ftcourse.cli import main
+
+sys.exit(main())

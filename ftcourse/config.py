@@ -1,0 +1,98 @@
+"""Profiles (the sizes every lesson runs at) and seeding.
+
+Sizes live here and nowhere else: a notebook asks for its profile and reads the sizes from it,
+so switching between the CI-sized ``fast`` run and the real ``full`` run is one parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a lesson runs.
+
+    ``fast`` is what CI and the tests execute: each notebook in about two minutes on two CPU
+    cores, with sizes chosen so that the effect a lesson teaches is still visible.
+    ``full`` is the real lesson: the whole dataset (or a large slice on a CPU), more epochs.
+    """
+
+    name: str
+    train_size: int | None  # training examples per run; None = the whole split
+    eval_size: int | None  # validation / test examples scored; None = the whole split
+    epochs: int  # passes over the training data
+    batch_size: int  # examples per optimiser step
+    max_seq_length: int  # tokens kept per text; tweets and questions fit in 64-128
+    learning_rate: float = 2e-5  # AdamW; the usual value for fine-tuning small BERT models
+    warmup_ratio: float = 0.1  # share of steps with a linearly rising learning rate
+    eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
+    learning_curve_sizes: tuple[int, ...] = field(default_factory=tuple)  # lesson 01
+
+
+PROFILES: dict[str, Profile] = {
+    "fast": Profile(
+        name="fast",
+        train_size=1000,
+        eval_size=500,
+        epochs=1,
+        batch_size=16,
+        max_seq_length=64,
+        learning_rate=5e-5,  # one short epoch: a higher rate lets the effect show
+        learning_curve_sizes=(100, 300, 1000),
+    ),
+    "full": Profile(
+        name="full",
+        train_size=None,
+        eval_size=None,
+        epochs=3,
+        batch_size=32,
+        max_seq_length=128,
+        learning_rate=2e-5,
+        learning_curve_sizes=(250, 1000, 4000, 16000),
+    ),
+}
+
+
+def get_profile(name: str = "fast", **overrides) -> Profile:
+    """Return the named profile, with any non-None keyword overriding one of its fields.
+
+    Args:
+        name: ``"fast"`` or ``"full"``.
+        **overrides: field values to replace (``None`` values are ignored, so a notebook's
+            ``TRAIN_SIZE = None`` parameter means "take the profile's size").
+
+    Returns:
+        The :class:`Profile`.
+    """
+    key = str(name).lower()
+    if key not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}: choose one of {sorted(PROFILES)} (PROFILE parameter or --profile).")
+    profile = PROFILES[key]
+    known = {f.name for f in dataclasses.fields(Profile)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"Unknown profile field(s) {sorted(unknown)}; known fields: {sorted(known)}.")
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(profile, **changes) if changes else profile
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (CPU and GPU) so that a run can be repeated.
+
+    Args:
+        seed: any integer.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    import torch
+
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)

@@ -1,0 +1,195 @@
+"""Run the course's notebooks with papermill and render them to HTML.
+
+``run_notebook`` injects the profile, seed and output directory into the notebook's cell tagged
+``parameters``; ``render_html`` writes an HTML page per executed notebook and an index page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+
+
+@dataclass
+class NotebookRun:
+    """What one papermill run produced."""
+
+    notebook: Path  # the source notebook
+    executed: Path  # the executed copy, with outputs
+    output_dir: Path  # where the notebook wrote metrics.json and its artefacts
+    seconds: float  # wall time of the run
+    metrics: dict  # the notebook's metrics.json ({} if it wrote none)
+
+
+def list_notebooks(folder: str | os.PathLike = NOTEBOOK_DIR) -> list[Path]:
+    """The lesson notebooks of ``folder`` in course order (by their number prefix)."""
+    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def notebook_title(path: str | os.PathLike) -> str:
+    """The first Markdown heading of a notebook, or its file name when it has none."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return Path(path).stem
+
+
+def run_notebook(
+    notebook: str | os.PathLike,
+    executed_dir: str | os.PathLike,
+    output_root: str | os.PathLike,
+    profile: str = "fast",
+    seed: int = 42,
+    extra_parameters: dict | None = None,
+    kernel_name: str = "python3",
+    timeout: int | None = None,
+) -> NotebookRun:
+    """Execute one notebook with papermill.
+
+    Args:
+        notebook: the ``.ipynb`` to run.
+        executed_dir: where the executed copy is written.
+        output_root: the notebook writes its artefacts to ``output_root/<notebook stem>``.
+        profile: ``"fast"`` or ``"full"``, injected as ``PROFILE``.
+        seed: injected as ``SEED``.
+        extra_parameters: further parameters to inject.
+        kernel_name: Jupyter kernel to run it in.
+        timeout: seconds allowed per cell (None = no limit).
+
+    Returns:
+        A :class:`NotebookRun`. Papermill's ``PapermillExecutionError`` propagates when a cell fails;
+        the executed copy then shows the failing cell.
+    """
+    import papermill
+
+    notebook = Path(notebook).resolve()
+    executed = Path(executed_dir).resolve() / notebook.name
+    output_dir = Path(output_root).resolve() / notebook.stem
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"PROFILE": profile, "SEED": seed, "OUTPUT_DIR": str(output_dir), **(extra_parameters or {})}
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters=parameters,
+        kernel_name=kernel_name,
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        execution_timeout=timeout,
+    )
+    seconds = time.perf_counter() - start
+    metrics_path = output_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    return NotebookRun(notebook, executed, output_dir, seconds, metrics)
+
+
+def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Path:
+    """Render an executed notebook to ``html_dir/<stem>.html`` with nbconvert; returns the page's path."""
+    from nbconvert import HTMLExporter
+
+    html_dir = Path(html_dir)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    body, _ = HTMLExporter().from_filename(str(executed))
+    page = html_dir / (Path(executed).stem + ".html")
+    page.write_text(body, encoding="utf-8")
+    return page
+
+
+def write_index(runs: list[NotebookRun], html_dir: str | os.PathLike, profile: str) -> Path:
+    """Write ``html_dir/index.html`` linking every rendered lesson, with its wall time."""
+    html_dir = Path(html_dir)
+    rows = "\n".join(
+        f'<tr><td><a href="{html.escape(r.executed.stem)}.html">{html.escape(r.executed.stem)}</a></td>'
+        f"<td>{html.escape(notebook_title(r.executed))}</td><td>{r.seconds:.0f} s</td></tr>"
+        for r in runs
+    )
+    page = html_dir / "index.html"
+    page.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>ftcourse</title></head><body>"
+        f"<h1>ftcourse: fine-tuning text models</h1><p>Executed in the <b>{html.escape(profile)}</b> profile.</p>"
+        f"<table><tr><th>lesson</th><th>title</th><th>wall time</th></tr>{rows}</table></body></html>",
+        encoding="utf-8",
+    )
+    return page
+
+
+def run_course(
+    notebooks: list[str | os.PathLike] | None = None,
+    profile: str = "fast",
+    build_dir: str | os.PathLike = "build",
+    seed: int = 42,
+) -> list[NotebookRun]:
+    """Execute notebooks (default: every lesson) into ``build/executed`` and render ``build/html``.
+
+    Returns:
+        One :class:`NotebookRun` per notebook, in order.
+    """
+    build_dir = Path(build_dir)
+    paths = [Path(n) for n in notebooks] if notebooks else list_notebooks()
+    runs = []
+    for path in paths:
+        print(f"[ftcourse] running {path.name} ({profile}) ...", flush=True)
+        run = run_notebook(path, build_dir / "executed", build_dir / "outputs", profile=profile, seed=seed)
+        render_html(run.executed, build_dir / "html")
+        print(f"[ftcourse] {path.name}: {run.seconds:.0f} s", flush=True)
+        runs.append(run)
+    write_index(runs, build_dir / "html", profile)
+    return runs
+
+
+def lesson_setup(profile: str = "fast", seed: int = 42, output_dir: str | os.PathLike = "outputs", **overrides):
+    """The first call of every lesson: seed everything, pick the profile, create the output folder.
+
+    Args:
+        profile: ``"fast"`` or ``"full"`` (the notebook's ``PROFILE`` parameter).
+        seed: the notebook's ``SEED``.
+        output_dir: the notebook's ``OUTPUT_DIR``; created if missing.
+        **overrides: profile fields to override (None values are ignored).
+
+    Returns:
+        ``(Profile, Path of the output folder)``.
+    """
+    from ftcourse.config import get_profile, seed_everything
+
+    chosen = get_profile(profile, **overrides)
+    seed_everything(seed)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return chosen, out
+
+
+def _jsonable(value):
+    # numpy scalars and arrays, Paths and tuples become plain JSON values.
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
+    """Write a lesson's key numbers to ``output_dir/metrics.json`` (the tests assert on this file).
+
+    Numpy values are converted to plain numbers. Returns the file's path.
+    """
+    path = Path(output_dir) / "metrics.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(metrics), indent=2, sort_keys=True))
+    return path

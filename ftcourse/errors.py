@@ -1,0 +1,16 @@
+"""Errors the course raises on purpose, so learners see a sentence instead of a traceback."""
+
+
+class FtcourseError(Exception):
+    """Base class of every error ftcourse raises deliberately."""
+
+
+class DataError(FtcourseError, ValueError):
+    """A data file or dataset is missing, malformed or inconsistent.
+
+    The message always names the file (or dataset), what is wrong and how to fix it.
+    """
+
+
+class ModelNotAvailableError(FtcourseError, RuntimeError):
+    """A model cannot be loaded here (offline and not packaged locally)."""

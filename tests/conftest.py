@@ -1,0 +1,38 @@
+"""Shared fixtures: the real data folder and a tiny BERT built from a config (no download)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real course data (FTCOURSE_DATA_DIR, as set by .ci/run and the Makefile)."""
+    value = os.environ.get("FTCOURSE_DATA_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.skip("FTCOURSE_DATA_DIR is not set to the course data folder (make test sets it to ../shared/data)")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    """A 2-layer, 32-dim BERT with a small vocabulary, saved as a SentenceTransformer-loadable folder."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    words = "the a cat dog sat on mat is good bad hate love you i am not very this that movie film great awful ok".split()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (folder / "vocab.txt").write_text("\n".join(vocab))
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
