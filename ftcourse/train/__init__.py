@@ -1,0 +1,9 @@
+"""Training: ``train_embedder`` (sentence-transformers) and ``train_classifier`` (transformers).
+
+Import from here: ``from ftcourse.train import train_embedder, train_classifier``. The two live in
+their own modules because each wraps a different trainer; what they share is in ``common``.
+"""
+
+from ftcourse.train.common import JsonlLogCallback, read_training_log, write_training_info
+
+__all__ = ["JsonlLogCallback", "read_training_log", "write_training_info"]
