@@ -1,0 +1,225 @@
+"""ftcourse.prepare on tiny hand-made inputs: cleaning, duplicates, splits, formats, label maps."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ftcourse import prepare
+from ftcourse.errors import DataError
+
+# --- normalize_text -------------------------------------------------------------------------
+
+
+def test_normalize_text_each_option():
+    raw = "RT @some_user:  Tom &amp; Jerry &#8220;live&#8221;\n\nhttp://t.co/abc  www.x.org"
+    assert prepare.normalize_text(raw) == "RT @USER: Tom & Jerry \u201clive\u201d URL URL"
+    assert "@some_user" in prepare.normalize_text(raw, mentions=False)
+    assert "http://t.co/abc" in prepare.normalize_text(raw, urls=False)
+    assert "&amp;" in prepare.normalize_text(raw, html_entities=False)
+    assert "\n\n" in prepare.normalize_text(raw, whitespace=False)
+    assert prepare.normalize_text("A  B", lowercase=True) == "a b"
+    assert prepare.normalize_text("&amp;amp;") == "&"  # escaped twice, as some tweets are
+
+
+def test_normalize_text_series_keeps_index_and_rejects_non_text():
+    s = pd.Series(["a  b", "@x hi"], index=[5, 7])
+    out = prepare.normalize_text(s)
+    assert out.tolist() == ["a b", "@USER hi"] and out.index.tolist() == [5, 7]
+    with pytest.raises(DataError, match="string"):
+        prepare.normalize_text(None)
+
+
+# --- near-duplicates -------------------------------------------------------------------------
+
+TEXTS = [
+    "the cat sat on the mat today",  # 0
+    "the cat sat on the mat today !",  # 1 near-copy of 0 (punctuation only)
+    "completely different words here",  # 2
+    "the cat sat on the mat today",  # 3 exact copy of 0
+    "dogs bark loudly at night",  # 4
+]
+
+
+def test_find_near_duplicates_matches_dense_cosine():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    pairs = prepare.find_near_duplicates(TEXTS, threshold=0.9)
+    assert set(zip(pairs["i"], pairs["j"], strict=True)) == {(0, 1), (0, 3), (1, 3)}
+    # Reference: the dense matrix (fine for 5 texts) gives the same similarities.
+    dense = cosine_similarity(TfidfVectorizer(sublinear_tf=True).fit_transform(TEXTS))
+    for i, j, sim in pairs.itertuples(index=False):
+        assert sim == pytest.approx(dense[i, j], abs=1e-5)
+    assert (pairs["i"] < pairs["j"]).all()
+
+
+def test_find_near_duplicates_threshold_and_errors():
+    assert len(prepare.find_near_duplicates(["a b c", "x y z"], threshold=0.5)) == 0
+    assert len(prepare.find_near_duplicates(["only one"])) == 0
+    with pytest.raises(ValueError, match="threshold"):
+        prepare.find_near_duplicates(TEXTS, threshold=1.5)
+    with pytest.raises(DataError, match=r"texts\[1\]"):
+        prepare.find_near_duplicates(["a", None])
+
+
+def test_duplicate_groups_are_connected_components():
+    groups = prepare.duplicate_groups(TEXTS)
+    assert groups[0] == groups[1] == groups[3]
+    assert len({groups[0], groups[2], groups[4]}) == 3
+
+
+def test_drop_duplicates_reports_each_reason():
+    df = pd.DataFrame({"text": TEXTS, "label": [0, 1, 0, 0, 1]})
+    out, report = prepare.drop_duplicates(df, "text", near=True, threshold=0.9, label_column="label")
+    assert out.index.tolist() == [0, 2, 4]
+    assert report == {"rows_in": 5, "exact": 1, "near": 1, "rows_out": 3, "conflicting_groups": 1}
+    assert out.attrs["dropped_rows"]["exact duplicate"] == 1
+    exact_only, report = prepare.drop_duplicates(df, "text", near=False)
+    assert exact_only.index.tolist() == [0, 1, 2, 4] and report["near"] == 0
+    with pytest.raises(DataError, match="'tweet'"):
+        prepare.drop_duplicates(df, "tweet")
+
+
+def test_cross_split_duplicates_counts_leaks():
+    leaks = prepare.cross_split_duplicates(["the cat sat on the mat today", "dogs bark"], ["the cat sat on the mat today !", "new text"])
+    assert leaks[["test", "train"]].values.tolist() == [[0, 0]]
+
+
+# --- split ------------------------------------------------------------------------------------
+
+
+def _labelled(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"text": [f"t{i}" for i in range(n)], "label": rng.choice([0, 1, 2], size=n, p=[0.1, 0.6, 0.3])})
+
+
+def test_split_random_and_stratified():
+    df = _labelled()
+    train, test = prepare.split(df, test_size=0.25, seed=1)
+    assert len(test) == 50 and len(train) == 150 and set(train.index).isdisjoint(test.index)
+    train, test = prepare.split(df, test_size=0.25, seed=1, stratify="label")
+    overall = df["label"].value_counts(normalize=True)
+    assert (test["label"].value_counts(normalize=True) - overall).abs().max() < 0.03
+
+
+def test_split_group_aware_keeps_groups_whole():
+    df = _labelled().assign(group=np.arange(200) // 4)
+    for stratify in (None, "label"):
+        train, test = prepare.split(df, test_size=0.2, seed=3, stratify=stratify, groups="group")
+        assert set(train["group"]).isdisjoint(test["group"])
+        assert 0.1 < len(test) / len(df) < 0.3
+    train, test = prepare.split(df, test_size=0.2, seed=3, groups=df["group"].to_numpy())
+    assert set(train["group"]).isdisjoint(test["group"])
+
+
+def test_split_multilabel_iterative_stratification():
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"a": (rng.random(n) < 0.3).astype(int), "b": (rng.random(n) < 0.05).astype(int), "rare": 0})
+    df.loc[rng.choice(n, 5, replace=False), "rare"] = 1
+    train, test = prepare.split(df, test_size=0.2, seed=0, label_columns=["a", "b", "rare"])
+    assert len(test) == 80 and len(train) == 320
+    for label in ("a", "b", "rare"):
+        assert abs(test[label].sum() - 0.2 * df[label].sum()) <= 1, label
+    assert test["rare"].sum() == 1
+
+
+def test_split_rejects_bad_input():
+    df = _labelled()
+    with pytest.raises(DataError, match="'nope'"):
+        prepare.split(df, stratify="nope")
+    with pytest.raises(ValueError, match="test_size"):
+        prepare.split(df, test_size=1.5)
+    with pytest.raises(DataError, match="single row"):
+        prepare.split(pd.concat([df, pd.DataFrame({"text": ["x"], "label": [9]})]), stratify="label")
+    with pytest.raises(DataError, match="0/1"):
+        prepare.split(df, label_columns=["label"])
+    with pytest.raises(DataError, match="one group id per row"):
+        prepare.split(df, groups=[1, 2])
+
+
+# --- pairs, triplets, anchor-positive --------------------------------------------------------
+
+
+def _classes():
+    return pd.DataFrame({"text": [f"{c}{i}" for c in "abc" for i in range(10)], "label": [c for c in "abc" for _ in range(10)]})
+
+
+def test_make_pairs_balanced_and_correctly_labelled():
+    df = _classes()
+    pairs = prepare.make_pairs(df, n_pairs=100, positive_fraction=0.5, seed=0)
+    assert list(pairs.columns) == ["sentence1", "sentence2", "label"] and len(pairs) == 100
+    assert pairs["label"].mean() == 0.5
+    same = pairs["sentence1"].str[0] == pairs["sentence2"].str[0]
+    assert (same == (pairs["label"] == 1)).all()
+    assert (pairs["sentence1"] != pairs["sentence2"]).all()
+    keys = {tuple(sorted(p)) for p in zip(pairs["sentence1"], pairs["sentence2"], strict=True)}
+    assert len(keys) == 100  # no pair repeats
+    assert prepare.make_pairs(df, n_pairs=20, positive_fraction=0.2, seed=0)["label"].sum() == 4
+
+
+def test_make_pairs_errors():
+    with pytest.raises(DataError, match="single label"):
+        prepare.make_pairs(pd.DataFrame({"text": ["a", "b"], "label": [1, 1]}), n_pairs=1)
+    with pytest.raises(DataError, match="distinct positive pairs"):
+        prepare.make_pairs(pd.DataFrame({"text": ["a", "b", "c"], "label": [1, 1, 2]}), n_pairs=4, positive_fraction=0.5)
+
+
+def test_make_anchor_positive_same_class():
+    ap = prepare.make_anchor_positive(_classes(), seed=1)
+    assert len(ap) == 30 and list(ap.columns) == ["anchor", "positive"]
+    assert (ap["anchor"].str[0] == ap["positive"].str[0]).all() and (ap["anchor"] != ap["positive"]).all()
+    assert len(prepare.make_anchor_positive(_classes(), n_pairs=7)) == 7
+
+
+def test_make_triplets_random_and_hard():
+    df = _classes()
+    trip = prepare.make_triplets(df, seed=0)
+    assert list(trip.columns) == ["anchor", "positive", "negative"] and len(trip) == 30
+    assert (trip["anchor"].str[0] == trip["positive"].str[0]).all()
+    assert (trip["anchor"].str[0] != trip["negative"].str[0]).all()
+    # Embeddings where class c's nearest other class is always "b" for "a" rows: hard negatives come from b.
+    centres = {"a": [1.0, 0.0], "b": [0.9, 0.45], "c": [-1.0, 0.2]}
+    rng = np.random.default_rng(0)
+    emb = np.array([centres[lab] for lab in df["label"]]) + rng.normal(0, 0.01, (30, 2))
+    hard = prepare.make_triplets(df, seed=0, hard_negatives_from=emb, n_candidates=5)
+    from_a = hard[hard["anchor"].str[0] == "a"]
+    assert (from_a["negative"].str[0] == "b").all()
+    with pytest.raises(DataError, match="one embedding per row"):
+        prepare.make_triplets(df, hard_negatives_from=emb[:5])
+
+
+# --- label maps -------------------------------------------------------------------------------
+
+
+def test_label_map_round_trip_keeps_int_labels(tmp_path):
+    label_map = prepare.build_label_map([2, 0, 1, 1])
+    assert label_map == {0: 0, 1: 1, 2: 2}
+    path = prepare.save_label_map(label_map, tmp_path / "labels.json")
+    assert prepare.load_label_map(path) == label_map
+    str_map = prepare.build_label_map(["offensive", "hate", "neither"])
+    assert str_map == {"hate": 0, "neither": 1, "offensive": 2}
+    assert prepare.load_label_map(prepare.save_label_map(str_map, tmp_path / "s.json")) == str_map
+
+
+def test_apply_label_map_and_unseen_label():
+    df = pd.DataFrame({"label": ["hate", "neither", "hate"]})
+    label_map = prepare.build_label_map(["hate", "neither"])
+    assert prepare.apply_label_map(df, label_map)["label"].tolist() == [0, 1, 0]
+    assert prepare.apply_label_map(df, label_map, new_column="id")["label"].tolist() == ["hate", "neither", "hate"]
+    with pytest.raises(DataError, match=r"\['spam'\].*Fix"):
+        prepare.apply_label_map(pd.DataFrame({"label": ["hate", "spam"]}), label_map)
+    with pytest.raises(DataError, match="strings but the column holds numbers"):
+        prepare.apply_label_map(pd.DataFrame({"label": [0, 1]}), {"0": 0, "1": 1})
+    with pytest.raises(DataError, match="load_label_map|save_label_map"):
+        prepare.load_label_map("/nonexistent/labels.json")
+
+
+def test_check_label_distribution_catches_single_label_bug():
+    assert prepare.check_label_distribution([0, 1, 1, 2]).to_dict() == {0: 1, 1: 2, 2: 1}
+    with pytest.raises(DataError, match="same label 0"):
+        prepare.check_label_distribution([0] * 50)
+    with pytest.raises(DataError, match="missing"):
+        prepare.check_label_distribution([0, None, 1])
+    with pytest.raises(DataError, match=r"\{2: 0\}"):
+        prepare.check_label_distribution([0, 1, 1], expected={"a": 0, "b": 1, "c": 2})
