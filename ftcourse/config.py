@@ -33,6 +33,7 @@ class Profile:
     warmup_ratio: float = 0.1  # share of steps with a linearly rising learning rate
     eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
     learning_curve_sizes: tuple[int, ...] = field(default_factory=tuple)  # lesson 01
+    dedup_size: int | None = None  # lesson 02: texts searched for near-duplicates; None = all 24,783 tweets
 
 
 PROFILES: dict[str, Profile] = {
@@ -45,6 +46,7 @@ PROFILES: dict[str, Profile] = {
         max_seq_length=64,
         learning_rate=5e-5,  # one short epoch: a higher rate lets the effect show
         learning_curve_sizes=(100, 300, 1000),
+        dedup_size=10000,  # the search cost grows with n^2; 10,000 tweets still hold hundreds of duplicate pairs
     ),
     "full": Profile(
         name="full",
