@@ -5,5 +5,6 @@ their own modules because each wraps a different trainer; what they share is in 
 """
 
 from ftcourse.train.common import JsonlLogCallback, read_training_log, write_training_info
+from ftcourse.train.embedder import train_embedder
 
-__all__ = ["JsonlLogCallback", "read_training_log", "write_training_info"]
+__all__ = ["JsonlLogCallback", "read_training_log", "train_embedder", "write_training_info"]
