@@ -193,3 +193,60 @@ def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_jsonable(metrics), indent=2, sort_keys=True))
     return path
+
+
+SOLUTION_BEGIN = "### BEGIN SOLUTION"
+SOLUTION_END = "### END SOLUTION"
+STUB = '# YOUR CODE HERE\nraise NotImplementedError("Replace this line with your code, then run the check cell below.")'
+
+
+def strip_solutions(source: str) -> str:
+    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by a stub that raises.
+
+    The stub keeps the indentation of the ``BEGIN`` marker, so a solution inside a function body
+    becomes a stub inside the same body.
+
+    Raises:
+        ValueError: a ``BEGIN`` marker without its ``END`` (or the reverse).
+    """
+    out, inside, indent = [], False, ""
+    for line in source.splitlines():
+        marker = line.strip()
+        if marker == SOLUTION_BEGIN:
+            if inside:
+                raise ValueError(f"nested {SOLUTION_BEGIN!r} markers")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            out.extend(indent + stub_line for stub_line in STUB.splitlines())
+        elif marker == SOLUTION_END:
+            if not inside:
+                raise ValueError(f"{SOLUTION_END!r} without {SOLUTION_BEGIN!r}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{SOLUTION_BEGIN!r} without {SOLUTION_END!r}")
+    return "\n".join(out)
+
+
+def make_exercise(solution: str | os.PathLike, exercise: str | os.PathLike) -> Path:
+    """Write the learner's version of a solution notebook: answers stubbed, outputs cleared."""
+    import nbformat
+
+    nb = nbformat.read(str(solution), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            try:
+                cell.source = strip_solutions(cell.source)
+            except ValueError as exc:
+                raise ValueError(f"{solution}: cell {cell.get('id', '?')}: {exc}") from None
+            cell.outputs = []
+            cell.execution_count = None
+    exercise = Path(exercise)
+    exercise.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(exercise))
+    return exercise
+
+
+def generate_exercises(solutions_dir: str | os.PathLike = REPO_ROOT / "solutions", exercises_dir: str | os.PathLike = REPO_ROOT / "exercises") -> list[Path]:
+    """Regenerate every ``exercises/*.ipynb`` from ``solutions/`` (the single source of truth)."""
+    return [make_exercise(path, Path(exercises_dir) / path.name) for path in list_notebooks(solutions_dir)]

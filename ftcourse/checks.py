@@ -1,0 +1,277 @@
+"""Instant checks for the exercises: each tests a learner's answer against reference behaviour.
+
+A check prints what is right when the answer passes, and raises :class:`CheckFailed` with what is
+wrong and a hint when it does not; it never prints the solution. Each check first rejects the
+untouched stub (``None``, ``...`` or a function that raises ``NotImplementedError``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """The learner's answer is not right yet; the message says what is wrong and hints at the fix."""
+
+
+def _fail(problem: str, hint: str) -> None:
+    raise CheckFailed(f"Not yet: {problem}\nHint: {hint}")
+
+
+def _passed(message: str) -> None:
+    print(f"Correct: {message}")
+
+
+def _require_answer(answer, name: str) -> None:
+    if answer is None or answer is Ellipsis:
+        _fail(f"`{name}` has no value yet.", "replace the `# YOUR CODE HERE` stub above with your code and run that cell first.")
+
+
+def _call(function, name: str, *args, **kwargs):
+    _require_answer(function, name)
+    if not callable(function):
+        _fail(f"`{name}` should be a function, but it is a {type(function).__name__}.", f"define it with `def {name}(...):`.")
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        # Keep the stub's own exception type: the exercise stops here, where the work is.
+        raise NotImplementedError(f"`{name}` is still the stub: replace `# YOUR CODE HERE` and the raise in its body with your implementation.") from None
+
+
+# ---- 01: baselines -------------------------------------------------------------------------------
+
+
+def check_majority_baseline(majority_predict, macro_f1) -> None:
+    """Lesson 01: a majority-class predictor and a macro-F1 function.
+
+    Args:
+        majority_predict: ``majority_predict(train_labels, n) -> array of n predictions``.
+        macro_f1: ``macro_f1(y_true, y_pred) -> float``.
+    """
+    from sklearn.metrics import f1_score
+
+    train = np.array([1] * 70 + [0] * 10 + [2] * 20)
+    predictions = np.asarray(_call(majority_predict, "majority_predict", train, 5))
+    if predictions.shape != (5,):
+        _fail(f"majority_predict(train, 5) returned shape {predictions.shape}, expected (5,).", "return one prediction per requested example.")
+    if not (predictions == 1).all():
+        _fail(f"on labels where class 1 is 70 % of the data it predicted {predictions.tolist()}.", "predict the most frequent training label (np.bincount(...).argmax()).")
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 3, 200)
+    y_pred = np.where(rng.random(200) < 0.6, y_true, rng.integers(0, 3, 200))
+    y_pred[:40] = 1
+    got = _call(macro_f1, "macro_f1", y_true, y_pred)
+    expected = f1_score(y_true, y_pred, average="macro")
+    if got is None or not math.isclose(float(got), expected, abs_tol=1e-6):
+        accuracy = float((y_true == y_pred).mean())
+        weighted = f1_score(y_true, y_pred, average="weighted")
+        if got is not None and math.isclose(float(got), accuracy, abs_tol=1e-6):
+            _fail("macro_f1 returned the accuracy.", "compute F1 per class and average the classes with equal weight.")
+        if got is not None and math.isclose(float(got), weighted, abs_tol=1e-6):
+            _fail("macro_f1 weights classes by their size (that is weighted-F1).", "every class counts the same in a macro average, however rare.")
+        _fail(f"macro_f1 gave {got} on a test case.", "F1 per class = 2PR/(P+R); then the unweighted mean over classes.")
+    _passed("the majority baseline predicts the most frequent class, and macro-F1 averages classes equally.")
+
+
+# ---- 02: pairs -----------------------------------------------------------------------------------
+
+
+def check_balanced_pairs(build_pairs) -> None:
+    """Lesson 02: ``build_pairs(df, n_pairs, seed) -> DataFrame[sentence1, sentence2, label]`` from a text/label frame."""
+    import pandas as pd
+
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(60)], "label": [0] * 50 + [1] * 6 + [2] * 4})
+    pairs = _call(build_pairs, "build_pairs", df, 40, 0)
+    if not isinstance(pairs, pd.DataFrame):
+        _fail(f"build_pairs returned a {type(pairs).__name__}.", "return a pandas DataFrame.")
+    if list(pairs.columns[:3]) != ["sentence1", "sentence2", "label"]:
+        _fail(f"columns are {list(pairs.columns)}.", "the pair format is sentence1, sentence2, label (1 = same class).")
+    if len(pairs) != 40:
+        _fail(f"asked for 40 pairs, got {len(pairs)}.", "build exactly n_pairs rows.")
+    label_of = dict(zip(df["text"], df["label"], strict=True))
+    same = np.array([label_of[a] == label_of[b] for a, b in zip(pairs["sentence1"], pairs["sentence2"], strict=True)])
+    if not (pairs["label"].to_numpy() == same.astype(int)).all():
+        _fail("some pairs have label 1 for different classes (or 0 for the same class).", "label = 1 exactly when both texts share a class.")
+    if (pairs["sentence1"] == pairs["sentence2"]).any():
+        _fail("some pairs match a text with itself.", "a positive needs two different texts of the same class.")
+    share = pairs["label"].mean()
+    if not 0.4 <= share <= 0.6:
+        _fail(f"{share:.0%} of the pairs are positives.", "sample half the pairs from the same class and half from different classes, instead of pairing at random.")
+    _passed(f"{len(pairs)} pairs, {share:.0%} positives, every label consistent with the classes.")
+
+
+# ---- 03: pair features for SoftmaxLoss --------------------------------------------------------------
+
+
+def check_pair_features(pair_features) -> None:
+    """Lesson 03: ``pair_features(u, v) -> concat(u, v, |u - v|)`` along the last axis (SoftmaxLoss's input)."""
+    rng = np.random.default_rng(1)
+    u, v = rng.normal(size=(4, 8)), rng.normal(size=(4, 8))
+    got = np.asarray(_call(pair_features, "pair_features", u, v))
+    if got.shape != (4, 24):
+        _fail(f"for two (4, 8) batches you returned shape {got.shape}.", "concatenate three (4, 8) blocks along axis 1: the result is (4, 24).")
+    if not np.allclose(got[:, :8], u) or not np.allclose(got[:, 8:16], v):
+        _fail("the first two blocks are not u then v.", "keep the order u, v, |u - v|.")
+    if np.allclose(got[:, 16:], u - v):
+        _fail("the third block is u - v, which changes sign when the pair is swapped.", "use the absolute difference, so (a, b) and (b, a) look alike.")
+    if not np.allclose(got[:, 16:], np.abs(u - v)):
+        _fail("the third block is not |u - v|.", "np.abs(u - v) (or torch.abs).")
+    _passed("features are (u, v, |u - v|), the input SoftmaxLoss's classifier sees.")
+
+
+# ---- 04: contrastive loss -------------------------------------------------------------------------
+
+
+def _contrastive_reference(distances, labels, margin):
+    distances, labels = np.asarray(distances, float), np.asarray(labels, float)
+    return float(np.mean(0.5 * (labels * distances**2 + (1 - labels) * np.maximum(0.0, margin - distances) ** 2)))
+
+
+def check_contrastive_loss(contrastive_loss) -> None:
+    """Lesson 04: ``contrastive_loss(distances, labels, margin) -> float`` (mean over pairs, 1 = similar)."""
+    rng = np.random.default_rng(2)
+    distances, labels = rng.uniform(0, 1.2, 16), rng.integers(0, 2, 16)
+    got = _call(contrastive_loss, "contrastive_loss", distances, labels, 0.5)
+    expected = _contrastive_reference(distances, labels, 0.5)
+    if got is None or not math.isclose(float(got), expected, rel_tol=1e-5):
+        swapped = _contrastive_reference(distances, 1 - labels, 0.5)
+        if got is not None and math.isclose(float(got), swapped, rel_tol=1e-5):
+            _fail("positives and negatives are swapped.", "label 1 (similar) should pull pairs together: its term is distance squared.")
+        far = np.full(4, 2.0)
+        far_negatives = _call(contrastive_loss, "contrastive_loss", far, np.zeros(4), 0.5)
+        if far_negatives is not None and float(far_negatives) > 1e-9:
+            _fail("negatives already farther apart than the margin still add loss.", "clip the negative term at zero: max(0, margin - d) squared.")
+        _fail(f"got {got} on a test batch.", "loss = mean of 0.5 * (y * d^2 + (1 - y) * max(0, margin - d)^2).")
+    _passed("positives are pulled together, negatives pushed out to the margin and no further.")
+
+
+# ---- 05: choosing a loss ------------------------------------------------------------------------
+
+
+def check_loss_choice(choices: dict) -> None:
+    """Lesson 05: map each data description to a loss name of ``ftcourse.losses``."""
+    _require_answer(choices, "choices")
+    expected = {
+        "pairs with a similarity score between 0 and 1": {"cosine_similarity", "cosent", "angle"},
+        "pairs labelled 1 (paraphrase) or 0 (not)": {"contrastive", "online_contrastive"},
+        "questions with their answers, nothing else": {"mnrl", "cached_mnrl"},
+        "single texts with a class label": {"batch_all_triplet", "batch_hard_triplet"},
+    }
+    if not isinstance(choices, dict) or set(choices) != set(expected):
+        _fail("choices must be a dict with exactly the four descriptions as keys.", "copy the keys from the cell above and fill in a loss name for each.")
+    for description, ok in expected.items():
+        answer = str(choices[description]).lower()
+        if answer not in ok:
+            _fail(f"for '{description}' you chose {answer!r}.", "look at which columns each loss expects (ftcourse.losses.LOSSES) and which column this data has.")
+    _passed("each format goes to a loss that expects exactly its columns.")
+
+
+# ---- 06: triplet loss ---------------------------------------------------------------------------
+
+
+def check_triplet_loss(triplet_loss) -> None:
+    """Lesson 06: ``triplet_loss(anchor, positive, negative, margin) -> float`` with Euclidean distance, mean over the batch."""
+    rng = np.random.default_rng(3)
+    a, p, n = (rng.normal(size=(8, 5)) for _ in range(3))
+
+    def reference(a, p, n, margin):
+        d_ap, d_an = np.linalg.norm(a - p, axis=1), np.linalg.norm(a - n, axis=1)
+        return float(np.mean(np.maximum(d_ap - d_an + margin, 0.0)))
+
+    got = _call(triplet_loss, "triplet_loss", a, p, n, 1.0)
+    if got is None or not math.isclose(float(got), reference(a, p, n, 1.0), rel_tol=1e-5):
+        if got is not None and math.isclose(float(got), reference(a, n, p, 1.0), rel_tol=1e-5):
+            _fail("positive and negative are swapped.", "the loss falls as the anchor gets closer to the positive: d(a, p) - d(a, n) + margin.")
+        if got is not None and math.isclose(float(got), float(np.mean(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + 1.0)), rel_tol=1e-5):
+            _fail("triplets that are already satisfied give negative loss.", "clip each triplet's loss at zero.")
+        _fail(f"got {got} on a test batch.", "mean over the batch of max(d(a, p) - d(a, n) + margin, 0), d = Euclidean distance.")
+    _passed("easy triplets cost nothing; hard ones cost by how much they miss the margin.")
+
+
+# ---- 07: in-batch negatives -----------------------------------------------------------------------
+
+
+def check_in_batch_loss(in_batch_loss) -> None:
+    """Lesson 07: ``in_batch_loss(query_emb, doc_emb, scale) -> float``: MNRL on a batch where doc i answers query i."""
+    import torch
+
+    torch.manual_seed(0)
+    q, d = torch.nn.functional.normalize(torch.randn(6, 4), dim=1), torch.nn.functional.normalize(torch.randn(6, 4), dim=1)
+    expected = torch.nn.functional.cross_entropy(20.0 * q @ d.T, torch.arange(6)).item()
+    got = _call(in_batch_loss, "in_batch_loss", q, d, 20.0)
+    got = float(got.item() if hasattr(got, "item") else got) if got is not None else None
+    if got is None or not math.isclose(got, expected, rel_tol=1e-4):
+        unscaled = torch.nn.functional.cross_entropy(q @ d.T, torch.arange(6)).item()
+        if got is not None and math.isclose(got, unscaled, rel_tol=1e-4):
+            _fail("the similarities are not scaled.", "multiply the cosine similarities by `scale` before the softmax: cosines in [-1, 1] give too flat a distribution.")
+        _fail(f"got {got} on a test batch.", "scores = scale * (queries @ docs.T); the right document of query i is column i: cross-entropy with targets arange(n).")
+    _passed("every other answer in the batch served as a negative for each question.")
+
+
+# ---- 08: nDCG@k ---------------------------------------------------------------------------------
+
+
+def check_ndcg(ndcg_at_k) -> None:
+    """Lesson 08: ``ndcg_at_k(scores, relevant, k) -> float``: mean nDCG@k over queries, binary relevance."""
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.default_rng(4)
+    scores = rng.random((5, 12))
+    relevant = [set(rng.choice(12, size=int(rng.integers(1, 4)), replace=False).tolist()) for _ in range(5)]
+    truth = np.zeros_like(scores)
+    for i, docs in enumerate(relevant):
+        truth[i, list(docs)] = 1
+    expected = float(ndcg_score(truth, scores, k=10))
+    got = _call(ndcg_at_k, "ndcg_at_k", scores, relevant, 10)
+    if got is None or not math.isclose(float(got), expected, rel_tol=1e-6):
+        if got is not None and float(got) > 1.0 + 1e-9:
+            _fail(f"got {got}, above 1.", "divide each query's DCG by its ideal DCG (all relevant documents ranked first).")
+        _fail(f"got {got} on a test case.", "DCG@k = sum over the top-k ranks r (1-based) of rel / log2(r + 1); nDCG = DCG / ideal DCG; average over queries.")
+    _passed("nDCG@10 agrees with scikit-learn's ndcg_score.")
+
+
+# ---- 09: class weights ----------------------------------------------------------------------------
+
+
+def check_class_weights(class_weights) -> None:
+    """Lesson 09: ``class_weights(labels, n_classes) -> array``: inverse frequency, normalised to mean 1."""
+    labels = np.array([0] * 6 + [1] * 80 + [2] * 14)
+    got = np.asarray(_call(class_weights, "class_weights", labels, 3), dtype=float)
+    counts = np.bincount(labels, minlength=3)
+    expected = (1 / counts) / (1 / counts).mean()
+    if got.shape != (3,):
+        _fail(f"returned shape {got.shape}, expected one weight per class (3,).", "np.bincount(labels, minlength=n_classes) counts each class.")
+    if got[0] < got[1]:
+        _fail("the rare class gets a smaller weight than the common one.", "invert the frequency: weight = 1 / count.")
+    if not np.allclose(got, expected, rtol=1e-6):
+        if np.allclose(got / got.mean(), expected, rtol=1e-6):
+            _fail(f"the weights have mean {got.mean():.3g}.", "normalise them to mean 1 so the loss keeps its usual scale and learning rate.")
+        _fail(f"got {np.round(got, 3).tolist()}.", "weight_c = (1 / count_c), then divide by the mean of those weights.")
+    _passed("the rare class weighs most, and the weights average to 1.")
+
+
+# ---- 10: per-label thresholds -----------------------------------------------------------------------
+
+
+def check_thresholds(tune_thresholds) -> None:
+    """Lesson 10: ``tune_thresholds(y_true, y_prob, label_names) -> {label: threshold}`` maximising F1 on validation."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(5)
+    y_true = (rng.random((400, 2)) < [0.3, 0.05]).astype(int)
+    y_prob = np.clip(y_true * rng.uniform(0.05, 0.45, (400, 2)) + rng.uniform(0, 0.3, (400, 2)), 0, 1)
+    names = ["toxic", "threat"]
+    got = _call(tune_thresholds, "tune_thresholds", y_true, y_prob, names)
+    if not isinstance(got, dict) or set(got) != set(names):
+        _fail(f"returned {type(got).__name__} with keys {sorted(got) if isinstance(got, dict) else '-'}.", "return a dict with one threshold per label name.")
+    grid = np.linspace(0.01, 0.99, 99)
+    for j, name in enumerate(names):
+        best = max(f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0) for t in grid)
+        mine = f1_score(y_true[:, j], y_prob[:, j] >= float(got[name]), zero_division=0)
+        if math.isclose(float(got[name]), 0.5) and mine < best - 0.02:
+            _fail(f"{name}: the threshold is still 0.5 (F1 {mine:.2f}; {best:.2f} is reachable).", "try many thresholds per label and keep the one with the best F1.")
+        if mine < best - 0.02:
+            _fail(f"{name}: your threshold gives F1 {mine:.2f}, while {best:.2f} is reachable.", "search each label on its own column: a threshold per label, not one for all.")
+    _passed("each label has its own threshold, and each is close to the best F1 on validation.")

@@ -1,0 +1,145 @@
+"""Each check accepts a correct answer and rejects the stub and at least one plausible wrong answer."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ftcourse import checks
+from ftcourse.checks import CheckFailed
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def _rejects(check, answer, *fragments):
+    with pytest.raises(CheckFailed) as info:
+        check(answer)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+    assert "Hint:" in str(info.value)
+
+
+def test_majority_baseline():
+    from sklearn.metrics import f1_score
+
+    def majority(train, n):
+        return np.full(n, np.bincount(train).argmax())
+
+    checks.check_majority_baseline(majority, lambda t, p: f1_score(t, p, average="macro"))
+    with pytest.raises(CheckFailed, match="accuracy"):
+        checks.check_majority_baseline(majority, lambda t, p: float((np.asarray(t) == np.asarray(p)).mean()))
+    with pytest.raises(CheckFailed, match="weighted"):
+        checks.check_majority_baseline(majority, lambda t, p: f1_score(t, p, average="weighted"))
+    with pytest.raises(NotImplementedError, match="still the stub"):
+        checks.check_majority_baseline(_stub, _stub)
+
+
+def _pairs(df, n, seed, balanced=True):
+    rng = np.random.default_rng(seed)
+    rows = []
+    groups = {label: g["text"].tolist() for label, g in df.groupby("label")}
+    for i in range(n):
+        if balanced and i % 2 == 0:
+            label = rng.choice([k for k, v in groups.items() if len(v) > 1])
+            a, b = rng.choice(groups[label], 2, replace=False)
+        elif balanced:
+            first, second = rng.choice(list(groups), 2, replace=False)
+            a, b = rng.choice(groups[first]), rng.choice(groups[second])
+        else:
+            a, b = rng.choice(df["text"], 2, replace=False)
+        la, lb = df.set_index("text").loc[[a, b], "label"]
+        rows.append((a, b, int(la == lb)))
+    return pd.DataFrame(rows, columns=["sentence1", "sentence2", "label"])
+
+
+def test_balanced_pairs():
+    checks.check_balanced_pairs(lambda df, n, seed: _pairs(df, n, seed))
+    _rejects(checks.check_balanced_pairs, lambda df, n, seed: _pairs(df, n, seed, balanced=False), "positives")
+    _rejects(checks.check_balanced_pairs, None, "no value")
+
+
+def test_pair_features():
+    checks.check_pair_features(lambda u, v: np.concatenate([u, v, np.abs(u - v)], axis=1))
+    _rejects(checks.check_pair_features, lambda u, v: np.concatenate([u, v, u - v], axis=1), "changes sign")
+    _rejects(checks.check_pair_features, lambda u, v: np.concatenate([u, v], axis=1), "shape")
+
+
+def test_contrastive_loss():
+    def right(d, y, m):
+        d, y = np.asarray(d), np.asarray(y)
+        return float(np.mean(0.5 * (y * d**2 + (1 - y) * np.maximum(0, m - d) ** 2)))
+
+    checks.check_contrastive_loss(right)
+    _rejects(checks.check_contrastive_loss, lambda d, y, m: right(d, 1 - np.asarray(y), m), "swapped")
+    _rejects(checks.check_contrastive_loss, lambda d, y, m: float(np.mean(0.5 * (np.asarray(y) * np.asarray(d) ** 2 + (1 - np.asarray(y)) * (m - np.asarray(d)) ** 2))), "margin")
+
+
+def test_loss_choice():
+    good = {
+        "pairs with a similarity score between 0 and 1": "cosent",
+        "pairs labelled 1 (paraphrase) or 0 (not)": "online_contrastive",
+        "questions with their answers, nothing else": "mnrl",
+        "single texts with a class label": "batch_hard_triplet",
+    }
+    checks.check_loss_choice(good)
+    _rejects(checks.check_loss_choice, {**good, "questions with their answers, nothing else": "contrastive"}, "questions")
+    _rejects(checks.check_loss_choice, None, "no value")
+
+
+def test_triplet_loss():
+    def right(a, p, n, m):
+        return float(np.mean(np.maximum(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + m, 0)))
+
+    checks.check_triplet_loss(right)
+    _rejects(checks.check_triplet_loss, lambda a, p, n, m: right(a, n, p, m), "swapped")
+    _rejects(checks.check_triplet_loss, lambda a, p, n, m: float(np.mean(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + m)), "clip")
+
+
+def test_in_batch_loss():
+    def right(q, d, scale):
+        return torch.nn.functional.cross_entropy(scale * q @ d.T, torch.arange(len(q)))
+
+    checks.check_in_batch_loss(right)
+    _rejects(checks.check_in_batch_loss, lambda q, d, s: right(q, d, 1.0), "scaled")
+    _rejects(checks.check_in_batch_loss, lambda q, d, s: torch.nn.functional.cross_entropy(s * q @ d.T, torch.zeros(len(q), dtype=torch.long)), "arange")
+
+
+def test_ndcg():
+    def right(scores, relevant, k):
+        values = []
+        for row, rel in zip(scores, relevant, strict=True):
+            top = np.argsort(-row)[:k]
+            dcg = sum(1 / np.log2(r + 2) for r, doc in enumerate(top) if doc in rel)
+            ideal = sum(1 / np.log2(r + 2) for r in range(min(len(rel), k)))
+            values.append(dcg / ideal)
+        return float(np.mean(values))
+
+    checks.check_ndcg(right)
+
+    def no_ideal(scores, relevant, k):
+        return float(np.mean([sum(1 / np.log2(r + 2) for r, doc in enumerate(np.argsort(-row)[:k]) if doc in rel) for row, rel in zip(scores, relevant, strict=True)]))
+
+    _rejects(checks.check_ndcg, no_ideal)
+
+
+def test_class_weights():
+    def right(labels, n):
+        w = 1 / np.bincount(labels, minlength=n)
+        return w / w.mean()
+
+    checks.check_class_weights(right)
+    _rejects(checks.check_class_weights, lambda labels, n: np.bincount(labels, minlength=n) / len(labels), "rare class")
+    _rejects(checks.check_class_weights, lambda labels, n: 1 / np.bincount(labels, minlength=n), "mean")
+
+
+def test_thresholds():
+    from sklearn.metrics import f1_score
+
+    def right(y_true, y_prob, names):
+        grid = np.linspace(0.01, 0.99, 99)
+        return {n: float(max(grid, key=lambda t: f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0))) for j, n in enumerate(names)}
+
+    checks.check_thresholds(right)
+    _rejects(checks.check_thresholds, lambda y, p, names: dict.fromkeys(names, 0.5), "0.5")
