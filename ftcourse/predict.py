@@ -1,0 +1,151 @@
+"""Load a classifier saved by :func:`ftcourse.train.train_classifier` and classify new texts.
+
+``predict(model_dir, texts)`` returns one row per text with a probability and a flag per label.
+Multi-label flags use the per-label thresholds saved in ``thresholds.json`` (tuned on validation);
+single-label flags mark the most probable class. Remote code is never executed
+(``trust_remote_code`` stays off): a saved folder holds weights and configuration only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ftcourse.errors import DataError
+
+MULTI = "multi_label_classification"
+
+
+@dataclass
+class LoadedClassifier:
+    """A saved classifier, ready to predict."""
+
+    model: object  # AutoModelForSequenceClassification, in eval mode on ``device``
+    tokenizer: object
+    label_names: list[str]
+    problem_type: str  # "multi_label_classification" or "single_label_classification"
+    thresholds: dict[str, float] = field(default_factory=dict)
+    max_length: int = 128
+    normalize_text: bool = False  # apply ftcourse.prepare.normalize_text, as in training
+    device: str = "cpu"
+    model_dir: Path | None = None
+
+
+def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> LoadedClassifier:
+    """Load the model, tokenizer, label names and thresholds from a folder written by ``train_classifier``.
+
+    Args:
+        model_dir: the folder (it holds ``config.json``, ``model.safetensors``, ``labels.json``, ``thresholds.json``).
+        device: force a device; default :func:`ftcourse.models.pick_device`.
+
+    Raises:
+        DataError: the folder is missing or is not a saved classifier.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ftcourse.models import pick_device
+
+    folder = Path(model_dir).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such model folder. Fix: pass the --output folder of `ftcourse train-classifier`.")
+    missing = [name for name in ("config.json", "labels.json") if not (folder / name).is_file()]
+    if missing or not any(folder.glob("*.safetensors")):
+        raise DataError(
+            f"{folder}: not a saved classifier (missing {missing or ['*.safetensors']}). "
+            "Fix: pass a folder written by train_classifier / `ftcourse train-classifier`."
+        )
+    try:
+        labels = json.loads((folder / "labels.json").read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{folder / 'labels.json'}: is not valid JSON ({exc.msg}). Fix: retrain or restore the file.") from None
+    thresholds_path = folder / "thresholds.json"
+    thresholds = json.loads(thresholds_path.read_text()) if thresholds_path.is_file() else {}
+    names = list(labels["label_names"])
+    device = device or pick_device()
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=False, use_safetensors=True).to(device).eval()
+    return LoadedClassifier(
+        model=model,
+        tokenizer=tokenizer,
+        label_names=names,
+        problem_type=labels.get("problem_type", MULTI),
+        thresholds={n: float(thresholds.get(n, 0.5)) for n in names},
+        max_length=int(labels.get("max_length", 128)),
+        normalize_text=bool(labels.get("normalize_text", False)),
+        device=device,
+        model_dir=folder,
+    )
+
+
+def predict_proba(classifier: LoadedClassifier, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    """Probabilities, shape ``(len(texts), n_labels)``: a sigmoid per label, or a softmax over classes."""
+    import torch
+
+    texts = _as_texts(texts)
+    if classifier.normalize_text:
+        from ftcourse.prepare import normalize_text
+
+        texts = [normalize_text(t) for t in texts]
+    model, tokenizer = classifier.model, classifier.tokenizer
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(texts[start : start + batch_size], truncation=True, max_length=classifier.max_length, padding=True, return_tensors="pt")
+            logits = model(**batch.to(classifier.device)).logits.float()
+            probs = torch.sigmoid(logits) if classifier.problem_type == MULTI else torch.softmax(logits, dim=-1)
+            chunks.append(probs.cpu().numpy())
+    if not chunks:
+        return np.zeros((0, len(classifier.label_names)))
+    return np.concatenate(chunks)
+
+
+def predict(
+    model_dir_or_loaded: str | os.PathLike | LoadedClassifier, texts: Sequence[str], batch_size: int = 32, device: str | None = None
+) -> pd.DataFrame:
+    """Classify ``texts`` with a saved classifier.
+
+    Args:
+        model_dir_or_loaded: a folder written by ``train_classifier``, or a :class:`LoadedClassifier`
+            (load once with :func:`load_classifier` when predicting many times).
+        texts: the texts (a string is one text).
+        batch_size: texts per forward pass.
+        device: force a device when loading from a folder.
+
+    Returns:
+        One row per text: ``text``, ``prob_<label>`` per label, ``flag_<label>`` per label (bool) and
+        ``labels`` (the flagged label names joined by ", "; "" when none).
+    """
+    classifier = model_dir_or_loaded if isinstance(model_dir_or_loaded, LoadedClassifier) else load_classifier(model_dir_or_loaded, device)
+    texts = _as_texts(texts)
+    probs = predict_proba(classifier, texts, batch_size)
+    names = classifier.label_names
+    if classifier.problem_type == MULTI:
+        cut = np.array([classifier.thresholds.get(n, 0.5) for n in names])
+        flags = probs >= cut
+    else:
+        flags = np.zeros_like(probs, dtype=bool)
+        if len(probs):
+            flags[np.arange(len(probs)), probs.argmax(axis=1)] = True
+    table = pd.DataFrame({"text": texts})
+    for j, name in enumerate(names):
+        table[f"prob_{name}"] = probs[:, j]
+    for j, name in enumerate(names):
+        table[f"flag_{name}"] = flags[:, j]
+    table["labels"] = [", ".join(n for n, f in zip(names, row, strict=True) if f) for row in flags]
+    return table
+
+
+def _as_texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    texts = list(texts)
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise DataError(f"predict: texts must be strings; item {bad[0]} is {type(texts[bad[0]]).__name__}. Fix: pass a list of str.")
+    return texts
