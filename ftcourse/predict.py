@@ -37,6 +37,20 @@ class LoadedClassifier:
     model_dir: Path | None = None
 
 
+def check_model_dir(model_dir: str | os.PathLike) -> Path:
+    """The folder as a Path if it holds a saved classifier; one clear :class:`DataError` otherwise."""
+    folder = Path(model_dir).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such model folder. Fix: pass the --output folder of `ftcourse train-classifier`.")
+    missing = [name for name in ("config.json", "labels.json") if not (folder / name).is_file()]
+    if missing or not any(folder.glob("*.safetensors")):
+        raise DataError(
+            f"{folder}: not a saved classifier (missing {missing or ['*.safetensors']}). "
+            "Fix: pass a folder written by train_classifier / `ftcourse train-classifier`."
+        )
+    return folder
+
+
 def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> LoadedClassifier:
     """Load the model, tokenizer, label names and thresholds from a folder written by ``train_classifier``.
 
@@ -51,15 +65,7 @@ def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> 
 
     from ftcourse.models import pick_device
 
-    folder = Path(model_dir).expanduser()
-    if not folder.is_dir():
-        raise DataError(f"{folder}: no such model folder. Fix: pass the --output folder of `ftcourse train-classifier`.")
-    missing = [name for name in ("config.json", "labels.json") if not (folder / name).is_file()]
-    if missing or not any(folder.glob("*.safetensors")):
-        raise DataError(
-            f"{folder}: not a saved classifier (missing {missing or ['*.safetensors']}). "
-            "Fix: pass a folder written by train_classifier / `ftcourse train-classifier`."
-        )
+    folder = check_model_dir(model_dir)
     try:
         labels = json.loads((folder / "labels.json").read_text())
     except json.JSONDecodeError as exc:

@@ -261,18 +261,20 @@ def run_train_classifier(options: dict) -> dict:
     Returns:
         ``{"test": summary, "compare": {...}?, "output": folder}``; also printed.
     """
+    from ftcourse.models import resolve_model
+    from ftcourse.predict import check_model_dir
     from ftcourse.prepare import normalize_text
-    from ftcourse.train.classifier import MULTI, infer_problem_type, train_classifier, update_metrics
+    from ftcourse.train.classifier import MULTI, check_frame, infer_problem_type, train_classifier, update_metrics
 
-    df, meta = load_table(options["data"], options["data_dir"])
     if options["evaluate_only"]:
-        saved = Path(options["evaluate_only"]) / "labels.json"
-        if saved.is_file() and not options["label_columns"]:
+        saved = check_model_dir(options["evaluate_only"]) / "labels.json"
+        if not options["label_columns"]:
             options["label_columns"] = json.loads(saved.read_text()).get("label_columns")
+    else:
+        resolve_model(options["base_model"])  # fail before any data work when the model cannot be had
+    df, meta = load_table(options["data"], options["data_dir"])
     label_columns = list(options["label_columns"] or meta["label_columns"])
     text_column = options["text_column"]
-    from ftcourse.train.classifier import check_frame
-
     check_frame(df, text_column, label_columns, meta["name"])
     if options["max_rows"]:
         df = df.sample(n=min(int(options["max_rows"]), len(df)), random_state=options["seed"]).sort_index()

@@ -1,0 +1,59 @@
+import json
+
+import numpy as np
+import pytest
+
+from ftcourse.errors import DataError
+from ftcourse.predict import load_classifier, predict, predict_proba
+
+
+def test_reloaded_model_predicts_like_the_trained_one(trained_toy):
+    (_, _, _, result), out, df = trained_toy
+    table = predict(out, df["text"].iloc[40:].tolist(), batch_size=5)
+    probs = table[["prob_toxic", "prob_insult"]].to_numpy()
+    np.testing.assert_allclose(probs, result["eval_probabilities"], atol=1e-5)
+
+
+def test_flags_use_the_saved_thresholds(trained_toy, tmp_path):
+    _, out, df = trained_toy
+    loaded = load_classifier(out, device="cpu")
+    assert loaded.thresholds == json.loads((out / "thresholds.json").read_text())
+    loaded.thresholds = {"toxic": 0.0, "insult": 1.01}  # everything toxic, nothing an insult
+    table = predict(loaded, ["you hate bad", "good cat"])
+    assert table["flag_toxic"].all() and not table["flag_insult"].any()
+    assert table["labels"].tolist() == ["toxic", "toxic"]
+    assert list(table.columns) == ["text", "prob_toxic", "prob_insult", "flag_toxic", "flag_insult", "labels"]
+
+
+def test_batching_does_not_change_probabilities(trained_toy):
+    _, out, df = trained_toy
+    loaded = load_classifier(out)
+    texts = df["text"].tolist()[:13]
+    np.testing.assert_allclose(predict_proba(loaded, texts, batch_size=1), predict_proba(loaded, texts, batch_size=64), atol=1e-5)
+    assert len(predict(loaded, "one string is one text")) == 1
+    assert predict_proba(loaded, []).shape == (0, 2)
+
+
+def test_bad_inputs_give_clear_errors(trained_toy, tmp_path):
+    _, out, _ = trained_toy
+    with pytest.raises(DataError, match="no such model folder"):
+        load_classifier(tmp_path / "missing")
+    with pytest.raises(DataError, match="not a saved classifier"):
+        load_classifier(tmp_path)
+    with pytest.raises(DataError, match="must be strings"):
+        predict(out, ["fine", 3])
+
+
+def test_remote_code_is_never_trusted(trained_toy, monkeypatch):
+    import transformers
+
+    seen = []
+    original = transformers.AutoModelForSequenceClassification.from_pretrained
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("trust_remote_code"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", spy)
+    load_classifier(trained_toy[1])
+    assert seen == [False]
