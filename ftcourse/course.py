@@ -109,18 +109,29 @@ def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Pat
 
 
 def write_index(runs: list[NotebookRun], html_dir: str | os.PathLike, profile: str) -> Path:
-    """Write ``html_dir/index.html`` linking every rendered lesson, with its wall time."""
+    """Write ``html_dir/index.html`` linking every rendered page in ``html_dir``, in course order.
+
+    Wall times come from ``runs`` and from earlier runs recorded in ``html_dir/timings.json``, so
+    running one lesson again keeps the links and times of the others.
+    """
     html_dir = Path(html_dir)
+    timings_path = html_dir / "timings.json"
+    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
+    timings.update({r.executed.stem: {"seconds": round(r.seconds, 1), "profile": profile, "title": notebook_title(r.executed)} for r in runs})
+    timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True))
+    pages = sorted(p.stem for p in html_dir.glob("*.html") if p.name != "index.html")
     rows = "\n".join(
-        f'<tr><td><a href="{html.escape(r.executed.stem)}.html">{html.escape(r.executed.stem)}</a></td>'
-        f"<td>{html.escape(notebook_title(r.executed))}</td><td>{r.seconds:.0f} s</td></tr>"
-        for r in runs
+        f'<tr><td><a href="{html.escape(stem)}.html">{html.escape(stem)}</a></td>'
+        f"<td>{html.escape(timings.get(stem, {}).get('title', stem))}</td>"
+        f"<td>{timings[stem]['seconds']:.0f} s ({html.escape(timings[stem]['profile'])})</td></tr>"
+        if stem in timings else f'<tr><td><a href="{html.escape(stem)}.html">{html.escape(stem)}</a></td><td></td><td></td></tr>'
+        for stem in pages
     )
     page = html_dir / "index.html"
     page.write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>ftcourse</title></head><body>"
-        f"<h1>ftcourse: fine-tuning text models</h1><p>Executed in the <b>{html.escape(profile)}</b> profile.</p>"
-        f"<table><tr><th>lesson</th><th>title</th><th>wall time</th></tr>{rows}</table></body></html>",
+        "<h1>ftcourse: fine-tuning text models</h1>"
+        f"<table><tr><th>lesson</th><th>title</th><th>wall time (profile)</th></tr>{rows}</table></body></html>",
         encoding="utf-8",
     )
     return page
