@@ -143,7 +143,7 @@ def _as_texts(texts, name: str = "texts") -> list[str]:
     return texts
 
 
-def find_near_duplicates(texts: Iterable[str], threshold: float = 0.9) -> pd.DataFrame:
+def find_near_duplicates(texts: Iterable[str], threshold: float = 0.9, chunk_mib: int = 256) -> pd.DataFrame:
     """Pairs of texts whose TF-IDF cosine similarity is at least ``threshold``.
 
     A radius search with :class:`sklearn.neighbors.NearestNeighbors` on the sparse TF-IDF matrix:
@@ -153,11 +153,14 @@ def find_near_duplicates(texts: Iterable[str], threshold: float = 0.9) -> pd.Dat
     Args:
         texts: the texts (a list or a Series; positions, not index labels, are reported).
         threshold: minimum cosine similarity in (0, 1]; exact duplicates score 1.
+        chunk_mib: memory for one block of distances (scikit-learn's ``working_memory``); the peak
+            memory of the search is about this plus the sparse matrix. Larger is not faster here.
 
     Returns:
         A DataFrame with columns ``i``, ``j`` (positions, ``i < j``) and ``similarity``, one row
         per pair, sorted by ``i`` then ``j``.
     """
+    import sklearn
     from sklearn.neighbors import NearestNeighbors
 
     _check_threshold(threshold)
@@ -169,7 +172,8 @@ def find_near_duplicates(texts: Iterable[str], threshold: float = 0.9) -> pd.Dat
         return pd.DataFrame({"i": pd.Series(dtype=int), "j": pd.Series(dtype=int), "similarity": pd.Series(dtype=float)})
     # A tiny tolerance so that pairs exactly at the threshold are kept despite float rounding.
     nn = NearestNeighbors(radius=1 - threshold + 1e-6, metric="cosine", algorithm="brute").fit(matrix)
-    graph = nn.radius_neighbors_graph(matrix, mode="distance").tocoo()
+    with sklearn.config_context(working_memory=chunk_mib):
+        graph = nn.radius_neighbors_graph(matrix, mode="distance").tocoo()
     keep = graph.row < graph.col
     # Texts with no known word (only a URL, only emoji) have an all-zero vector: they match nothing.
     return (
@@ -258,17 +262,18 @@ def drop_duplicates(
     return out, report
 
 
-def cross_split_duplicates(train_texts: Iterable[str], test_texts: Iterable[str], threshold: float = 0.9) -> pd.DataFrame:
+def cross_split_duplicates(train_texts: Iterable[str], test_texts: Iterable[str], threshold: float = 0.9, chunk_mib: int = 256) -> pd.DataFrame:
     """Near-duplicate pairs with one text in each split: the leakage a split lets through.
 
     Args:
         train_texts, test_texts: the texts of the two splits.
-        threshold: see :func:`find_near_duplicates`.
+        threshold, chunk_mib: see :func:`find_near_duplicates`.
 
     Returns:
         A DataFrame with columns ``test`` and ``train`` (positions within each split) and
         ``similarity``; ``result["test"].nunique()`` is the number of leaked test texts.
     """
+    import sklearn
     from sklearn.neighbors import NearestNeighbors
 
     _check_threshold(threshold)
@@ -282,7 +287,8 @@ def cross_split_duplicates(train_texts: Iterable[str], test_texts: Iterable[str]
     except ValueError:  # empty vocabulary: no words, so no word-level duplicates
         return empty
     nn = NearestNeighbors(radius=1 - threshold + 1e-6, metric="cosine", algorithm="brute").fit(vectorizer.transform(train))
-    graph = nn.radius_neighbors_graph(vectorizer.transform(test), mode="distance").tocoo()
+    with sklearn.config_context(working_memory=chunk_mib):
+        graph = nn.radius_neighbors_graph(vectorizer.transform(test), mode="distance").tocoo()
     return pd.DataFrame({"test": graph.row.astype(int), "train": graph.col.astype(int), "similarity": 1.0 - graph.data.astype(float)})
 
 
