@@ -1,0 +1,167 @@
+"""Training and inference throughput of the classifier recipe, measured side by side in one process.
+
+Training, same model (all-MiniLM-L6-v2), same 512 Jigsaw comments, same number of steps (batch 16):
+  1. ``ftcourse.train.train_classifier``: dynamic padding, length grouping, max_length 128;
+  2. a plain PyTorch loop that pads every batch to 512 tokens (the recipe of one source pipeline);
+  3. the bare Hugging Face ``Trainer`` with default arguments (texts truncated at 512, padded per batch).
+Inference: ``ftcourse.predict`` examples/s at batch sizes 1, 8 and 64, and dynamic int8 quantisation
+of the linear layers (CPU) with its change in macro ROC-AUC.
+
+Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_throughput.py
+Writes bench/results/train_throughput.json and .md.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory import peak_rss  # noqa: E402
+
+from ftcourse.data import JIGSAW_LABELS, load_dataset  # noqa: E402
+from ftcourse.evaluation import multilabel_report  # noqa: E402
+from ftcourse.models import BASE_MODEL, resolve_model  # noqa: E402
+from ftcourse.predict import load_classifier, predict_proba  # noqa: E402
+from ftcourse.prepare import split  # noqa: E402
+from ftcourse.train import train_classifier  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TRAIN_ROWS, BATCH, SEED = 512, 16, 42
+STEPS = TRAIN_ROWS // BATCH
+
+
+def _frames():
+    df = load_dataset("jigsaw-sample", "train")
+    rest, test = split(df, test_size=0.2, seed=SEED, label_columns=list(JIGSAW_LABELS))
+    train = rest.sample(TRAIN_ROWS, random_state=SEED)
+    val = rest.drop(train.index).sample(64, random_state=SEED)
+    return train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def run_ftcourse(train, val, folder):
+    with peak_rss() as memory:
+        trained = train_classifier(train, val, label_columns=list(JIGSAW_LABELS), output_dir=folder, epochs=1, batch_size=BATCH,
+                                   max_length=128, early_stopping_patience=None, seed=SEED, progress=False)
+    seconds = trained.result["train_seconds"]
+    return {"examples_per_s": round(TRAIN_ROWS / seconds, 2), "train_seconds": round(seconds, 1), "peak_rss_delta_mib": memory["delta_mib"]}
+
+
+def run_plain_loop(train):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = resolve_model(BASE_MODEL)
+    torch.manual_seed(SEED)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=6, problem_type="multi_label_classification")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    labels = torch.tensor(train[list(JIGSAW_LABELS)].to_numpy(), dtype=torch.float32)
+    texts = train["text"].tolist()
+    model.train()
+    with peak_rss() as memory:
+        start = time.perf_counter()
+        for step in range(STEPS):
+            batch = tokenizer(texts[step * BATCH:(step + 1) * BATCH], padding="max_length", truncation=True, max_length=512, return_tensors="pt")
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(**batch).logits, labels[step * BATCH:(step + 1) * BATCH])
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        seconds = time.perf_counter() - start
+    return {"examples_per_s": round(TRAIN_ROWS / seconds, 2), "train_seconds": round(seconds, 1), "peak_rss_delta_mib": memory["delta_mib"]}
+
+
+def run_bare_trainer(train, folder):
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
+
+    path = resolve_model(BASE_MODEL)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=6, problem_type="multi_label_classification")
+    data = Dataset.from_dict({"text": train["text"].tolist(), "labels": train[list(JIGSAW_LABELS)].to_numpy(dtype=np.float32).tolist()})
+    data = data.map(lambda b: tokenizer(b["text"], truncation=True), batched=True, remove_columns=["text"])
+    # Only what makes the comparison fair is set: batch size and seed; everything else is the default.
+    args = TrainingArguments(output_dir=str(folder), per_device_train_batch_size=BATCH, seed=SEED, report_to="none", save_strategy="no",
+                             disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
+    with peak_rss() as memory:
+        output = trainer.train()
+    seconds = output.metrics["train_runtime"]
+    return {"examples_per_s": round(TRAIN_ROWS / seconds, 2), "train_seconds": round(seconds, 1), "peak_rss_delta_mib": memory["delta_mib"]}
+
+
+def run_inference(model_dir, test):
+    texts = test["text"].tolist()[:256]
+    y_true = test[list(JIGSAW_LABELS)].to_numpy()
+    classifier = load_classifier(model_dir, device="cpu")
+    speed = {}
+    for batch_size in (1, 8, 64):
+        start = time.perf_counter()
+        predict_proba(classifier, texts, batch_size=batch_size)
+        speed[batch_size] = round(len(texts) / (time.perf_counter() - start), 1)
+    fp32 = predict_proba(classifier, test["text"].tolist(), batch_size=64)
+    _, fp32_macro = multilabel_report(y_true, fp32, list(JIGSAW_LABELS))
+    classifier.model = torch.ao.quantization.quantize_dynamic(classifier.model, {torch.nn.Linear}, dtype=torch.qint8)
+    start = time.perf_counter()
+    predict_proba(classifier, texts, batch_size=64)
+    int8_speed = round(len(texts) / (time.perf_counter() - start), 1)
+    int8 = predict_proba(classifier, test["text"].tolist(), batch_size=64)
+    _, int8_macro = multilabel_report(y_true, int8, list(JIGSAW_LABELS))
+    return {
+        "predict_examples_per_s_by_batch_size": speed,
+        "int8_examples_per_s_batch_64": int8_speed,
+        "int8_speedup_batch_64": round(int8_speed / speed[64], 2),
+        "macro_roc_auc_fp32": round(fp32_macro["macro_roc_auc"], 4),
+        "macro_roc_auc_int8": round(int8_macro["macro_roc_auc"], 4),
+        "int8_roc_auc_loss": round(fp32_macro["macro_roc_auc"] - int8_macro["macro_roc_auc"], 4),
+        "test_rows": len(test),
+    }
+
+
+def main():
+    torch.set_num_threads(torch.get_num_threads())
+    train, val, test = _frames()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {
+            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+            "setup": {"train_rows": TRAIN_ROWS, "batch_size": BATCH, "steps": STEPS, "model": BASE_MODEL},
+            "ftcourse_train_classifier": run_ftcourse(train, val, Path(tmp) / "ours"),
+            "plain_loop_pad_512": run_plain_loop(train),
+            "bare_hf_trainer_defaults": run_bare_trainer(train, Path(tmp) / "bare"),
+        }
+        ours = results["ftcourse_train_classifier"]["examples_per_s"]
+        results["speedup_vs_plain_loop"] = round(ours / results["plain_loop_pad_512"]["examples_per_s"], 2)
+        results["speedup_vs_bare_trainer"] = round(ours / results["bare_hf_trainer_defaults"]["examples_per_s"], 2)
+        results["inference"] = run_inference(Path(tmp) / "ours", test)
+        results["inference"]["int8_within_0_005_roc_auc"] = abs(results["inference"]["int8_roc_auc_loss"]) <= 0.005
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "train_throughput.json").write_text(json.dumps(results, indent=2))
+    inf = results["inference"]
+    lines = [
+        "# Training and inference throughput",
+        "",
+        f"Machine: {results['machine']}. Same model, {TRAIN_ROWS} Jigsaw comments, {STEPS} steps of {BATCH}.",
+        "",
+        "| recipe | examples/s | train s | peak RSS delta (MiB) |",
+        "|---|---|---|---|",
+        *(f"| {k} | {v['examples_per_s']} | {v['train_seconds']} | {v['peak_rss_delta_mib']} |" for k, v in results.items() if isinstance(v, dict) and "examples_per_s" in v),
+        "",
+        f"train_classifier is {results['speedup_vs_plain_loop']}x the plain 512-padded loop and {results['speedup_vs_bare_trainer']}x the bare Trainer.",
+        "",
+        f"Inference (ftcourse.predict, CPU): {inf['predict_examples_per_s_by_batch_size']} examples/s by batch size.",
+        f"Dynamic int8: {inf['int8_examples_per_s_batch_64']} examples/s at batch 64 ({inf['int8_speedup_batch_64']}x), macro ROC-AUC "
+        f"{inf['macro_roc_auc_fp32']} -> {inf['macro_roc_auc_int8']} (change {inf['int8_roc_auc_loss']}; within 0.005: {inf['int8_within_0_005_roc_auc']}).",
+        "ONNX export was not measured (onnxruntime is not a dependency of the course).",
+    ]
+    (RESULTS / "train_throughput.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
