@@ -61,3 +61,31 @@ def write_training_info(path: str | os.PathLike, **info) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_jsonable(info), indent=2, sort_keys=True))
     return path
+
+
+def last_complete_checkpoint(folder: str | os.PathLike, remove_incomplete: bool = True) -> Path | None:
+    """The newest checkpoint in ``folder`` that was written to the end, or None.
+
+    The Trainer writes ``trainer_state.json`` last, so a checkpoint without it was cut off (a kill
+    or a full disk mid-save) and would crash a resume. Such folders are removed when
+    ``remove_incomplete`` is true, so no half-written checkpoint is left behind.
+
+    Args:
+        folder: the Trainer's ``output_dir`` (it holds ``checkpoint-<step>`` folders).
+        remove_incomplete: delete checkpoints that lack ``trainer_state.json``.
+    """
+    import shutil
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    complete = []
+    for checkpoint in folder.glob("checkpoint-*"):
+        step = checkpoint.name.removeprefix("checkpoint-")
+        if not checkpoint.is_dir() or not step.isdigit():
+            continue
+        if (checkpoint / "trainer_state.json").is_file():
+            complete.append((int(step), checkpoint))
+        elif remove_incomplete:
+            shutil.rmtree(checkpoint)
+    return max(complete)[1] if complete else None

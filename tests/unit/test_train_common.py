@@ -30,3 +30,17 @@ def test_training_info_round_trip(tmp_path):
 
     path = write_training_info(tmp_path / "training_info.json", base_model="m", train_size=np.int64(10), metrics={"f1": np.float64(0.5)})
     assert json.loads(path.read_text()) == {"base_model": "m", "metrics": {"f1": 0.5}, "train_size": 10}
+
+
+def test_last_complete_checkpoint_skips_and_removes_half_written(tmp_path):
+    from ftcourse.train.common import last_complete_checkpoint
+
+    assert last_complete_checkpoint(tmp_path / "missing") is None
+    for step in (10, 20):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-30").mkdir()  # cut off before trainer_state.json
+    assert last_complete_checkpoint(tmp_path, remove_incomplete=False) == tmp_path / "checkpoint-20"
+    assert (tmp_path / "checkpoint-30").exists()
+    assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-20"
+    assert not (tmp_path / "checkpoint-30").exists()
