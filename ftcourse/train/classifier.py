@@ -295,9 +295,10 @@ def _texts(column: pd.Series, normalize: bool) -> list[str]:
 
 
 def _last_checkpoint(folder: Path) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    # Not transformers' get_last_checkpoint: it would pick a checkpoint cut off mid-write by a kill.
+    from ftcourse.train.common import last_complete_checkpoint
 
-    return Path(get_last_checkpoint(str(folder))) if folder.is_dir() and get_last_checkpoint(str(folder)) else None
+    return last_complete_checkpoint(folder)
 
 
 def train_classifier(
