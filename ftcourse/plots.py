@@ -7,6 +7,7 @@ expression of a cell (or call ``display(fig)``) to see it.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 
@@ -19,7 +20,30 @@ _NOT_CURVES = {"step", "epoch", "time", "learning_rate", "grad_norm", "total_flo
 _EVAL_BOOKKEEPING = ("_runtime", "_samples_per_second", "_steps_per_second", "_model_preparation_time")
 
 
+def _figure_png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _show_in_notebooks() -> None:
+    """Let IPython display a Figure as PNG even when pyplot (which sets up the inline backend) was never imported."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    try:
+        png.lookup_by_type(Figure)
+    except KeyError:
+        png.for_type(Figure, _figure_png)
+
+
 def _finish(fig: Figure, save_to: str | os.PathLike | None) -> Figure:
+    _show_in_notebooks()
     fig.tight_layout()
     if save_to is not None:
         os.makedirs(os.path.dirname(os.path.abspath(save_to)), exist_ok=True)

@@ -94,3 +94,14 @@ def test_score_histograms(tmp_path, rng):
     assert isinstance(fig, Figure) and _saved(tmp_path / "hist.png")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "positive pairs (n=50)" in legend and "threshold 0.50" in legend
+
+
+def test_figures_display_as_png_in_ipython_without_pyplot(monkeypatch, rng):
+    import IPython
+    from IPython.core.formatters import PNGFormatter
+
+    formatter = PNGFormatter()
+    shell = type("Shell", (), {"display_formatter": type("DF", (), {"formatters": {"image/png": formatter}})()})()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    fig = plots.score_histograms(rng.random(10), rng.random(10))
+    assert formatter(fig)[:4] == PNG_MAGIC
