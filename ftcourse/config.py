@@ -34,6 +34,9 @@ class Profile:
     eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
     learning_curve_sizes: tuple[int, ...] = field(default_factory=tuple)  # lesson 01
     dedup_size: int | None = None  # lesson 02: texts searched for near-duplicates; None = all 24,783 tweets
+    retrieval_epochs: int = 1  # lesson 07: passes over the 213 FAQ pairs
+    retrieval_batch_sizes: tuple[int, ...] = (4, 16)  # lesson 07: batch sizes compared (in-batch negatives = size - 1)
+    retrieval_learning_rate: float = 1e-4  # lesson 07: a small dataset, few steps
 
 
 PROFILES: dict[str, Profile] = {
@@ -47,6 +50,9 @@ PROFILES: dict[str, Profile] = {
         learning_rate=5e-5,  # one short epoch: a higher rate lets the effect show
         learning_curve_sizes=(100, 300, 1000),
         dedup_size=10000,  # the search cost grows with n^2; 10,000 tweets still hold hundreds of duplicate pairs
+        retrieval_epochs=1,
+        retrieval_batch_sizes=(4, 16),
+        retrieval_learning_rate=1e-4,
     ),
     "full": Profile(
         name="full",
@@ -57,6 +63,9 @@ PROFILES: dict[str, Profile] = {
         max_seq_length=128,
         learning_rate=2e-5,
         learning_curve_sizes=(250, 1000, 4000, 16000),
+        retrieval_epochs=4,
+        retrieval_batch_sizes=(8, 64),
+        retrieval_learning_rate=5e-5,
     ),
 }
 
