@@ -37,6 +37,8 @@ class Profile:
     retrieval_epochs: int = 1  # lesson 07: passes over the 213 FAQ pairs
     retrieval_batch_sizes: tuple[int, ...] = (4, 16)  # lesson 07: batch sizes compared (in-batch negatives = size - 1)
     retrieval_learning_rate: float = 1e-4  # lesson 07: a small dataset, few steps
+    retrieval_max_seq_length: int = 32  # lesson 07: tokens kept per FAQ answer (answers run to 700 words)
+    retrieval_extras: bool = False  # lesson 07: also train the batch-size, hard-negative and Matryoshka models
 
 
 PROFILES: dict[str, Profile] = {
@@ -53,6 +55,8 @@ PROFILES: dict[str, Profile] = {
         retrieval_epochs=1,
         retrieval_batch_sizes=(4, 16),
         retrieval_learning_rate=1e-4,
+        retrieval_max_seq_length=32,  # the first ~25 words of an answer: enough to show the effect on 2 CPU cores
+        retrieval_extras=False,  # four more trainings would take minutes on a CPU
     ),
     "full": Profile(
         name="full",
@@ -66,6 +70,8 @@ PROFILES: dict[str, Profile] = {
         retrieval_epochs=4,
         retrieval_batch_sizes=(8, 64),
         retrieval_learning_rate=5e-5,
+        retrieval_max_seq_length=256,
+        retrieval_extras=True,
     ),
 }
 
