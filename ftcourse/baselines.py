@@ -1,0 +1,180 @@
+"""Cheap baselines for text classification, and the "should I fine-tune?" decision they feed.
+
+Lesson 01 compares, on one split: the majority class, TF-IDF + logistic regression (plain and
+class-weighted), frozen sentence embeddings + logistic regression or kNN, and a short fine-tune.
+:func:`score_predictions` puts each into one row of a results table; :func:`decision_matrix`
+turns that table and a learning curve into the decision matrix and a conclusion that follows from
+the numbers, whatever they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def tfidf_logreg(class_weight: str | None = None, seed: int = 0):
+    """TF-IDF (word uni- and bigrams, sublinear tf) + logistic regression, as one sklearn Pipeline.
+
+    Args:
+        class_weight: None, or ``"balanced"`` to weight each class by the inverse of its frequency
+            (rare classes then count as much as common ones in the loss).
+        seed: random state of the solver.
+
+    Returns:
+        An unfitted :class:`sklearn.pipeline.Pipeline`; ``fit(texts, labels)`` then ``predict(texts)``.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1),
+        LogisticRegression(max_iter=2000, class_weight=class_weight, random_state=seed),
+    )
+
+
+def embedding_classifier(kind: str = "logreg", n_neighbors: int = 10, class_weight: str | None = None, seed: int = 0):
+    """A classifier for frozen (normalised) sentence embeddings.
+
+    Args:
+        kind: ``"logreg"`` (logistic regression) or ``"knn"`` (k nearest neighbours, cosine, distance-weighted votes).
+        n_neighbors: k for ``"knn"``.
+        class_weight: for ``"logreg"``: None or ``"balanced"``.
+        seed: random state of the solver.
+
+    Returns:
+        An unfitted sklearn estimator.
+    """
+    if kind == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=2000, class_weight=class_weight, random_state=seed)
+    if kind == "knn":
+        from sklearn.neighbors import KNeighborsClassifier
+
+        return KNeighborsClassifier(n_neighbors=n_neighbors, metric="cosine", weights="distance")
+    raise ValueError(f"kind={kind!r}: choose 'logreg' or 'knn'.")
+
+
+def score_predictions(
+    name: str, y_true, y_pred, label_names: Sequence[str], seconds: float, n_resamples: int = 500, seed: int = 0, focus_class: int | None = None
+) -> dict:
+    """One row of a results table: macro-F1 with a bootstrap 95 % interval, accuracy, and cost.
+
+    Args:
+        name: the approach, e.g. ``"TF-IDF + LR"``.
+        y_true, y_pred: class ids on the test split.
+        label_names: class names in id order.
+        seconds: wall time the approach took (training + predicting), measured by the caller.
+        n_resamples: bootstrap resamples for the interval.
+        seed: bootstrap seed (use the same for every approach).
+        focus_class: also report this class's F1 (e.g. the rare ``hate`` class).
+
+    Returns:
+        ``{"approach", "macro_f1", "macro_f1_low", "macro_f1_high", "accuracy", "seconds"}`` (+ ``"<class>_f1"``).
+    """
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from ftcourse.evaluation import bootstrap_ci, classification_report_table
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = list(range(len(label_names)))
+    table, macro = classification_report_table(y_true, y_pred, label_names)
+    _, low, high = bootstrap_ci(lambda t, p: f1_score(t, p, labels=labels, average="macro", zero_division=0), y_true, y_pred, n_resamples=n_resamples, seed=seed)
+    row = {"approach": name, "macro_f1": macro, "macro_f1_low": low, "macro_f1_high": high, "accuracy": float(accuracy_score(y_true, y_pred)), "seconds": float(seconds)}
+    if focus_class is not None:
+        row[f"{label_names[focus_class]}_f1"] = float(table.loc[label_names[focus_class], "f1-score"])
+    return row
+
+
+def _slope_per_doubling(curve: pd.DataFrame, approach: str) -> float:
+    """Macro-F1 gained per doubling of the training set between the two largest sizes of ``approach``."""
+    points = curve[curve["approach"] == approach].sort_values("train_size").tail(2)
+    if len(points) < 2:
+        return float("nan")
+    (n0, f0), (n1, f1) = points[["train_size", "macro_f1"]].to_numpy()
+    return float((f1 - f0) / np.log2(n1 / n0))
+
+
+def decision_matrix(
+    results: pd.DataFrame,
+    curve: pd.DataFrame,
+    comparison: dict,
+    fine_tuned: str,
+    tfidf: str,
+    frozen: str,
+    cheap: Sequence[str],
+    significance: float = 0.05,
+) -> tuple[pd.DataFrame, str]:
+    """Fill the fine-tune decision matrix with measured numbers and write the conclusion they support.
+
+    Args:
+        results: rows from :func:`score_predictions` (columns ``approach``, ``macro_f1``,
+            ``macro_f1_low``, ``macro_f1_high``, ``seconds``).
+        curve: the learning curve, columns ``approach``, ``train_size``, ``macro_f1``.
+        comparison: :func:`ftcourse.evaluation.paired_bootstrap` of the best cheap approach (A)
+            against the fine-tuned model (B) on the same test rows.
+        fine_tuned, tfidf, frozen: the approach names of the fine-tuned model, the best TF-IDF model
+            and the best frozen-embedding model (as in ``results`` and ``curve``).
+        cheap: the approach names that count as cheap alternatives.
+        significance: one-sided p-value below which a difference counts as real.
+
+    Returns:
+        ``(matrix, conclusion)``: one row per factor (domain, data size, baseline quality, budget) with
+        the evidence and what it points to, and a short paragraph.
+    """
+    by = results.set_index("approach")
+    for name in (fine_tuned, tfidf, frozen, *cheap):
+        if name not in by.index:
+            raise ValueError(f"approach {name!r} is not in results (which has {list(by.index)}).")
+    best_cheap = by.loc[list(cheap), "macro_f1"].idxmax()
+    ft, base = by.loc[fine_tuned], by.loc[best_cheap]
+    delta, p = comparison["delta"], comparison["p_value"]
+    if p < significance:
+        quality = "fine-tune"
+    elif p > 1 - significance:
+        quality = "baseline"
+    else:
+        quality = "no clear winner"
+    gap = by.loc[frozen, "macro_f1"] - by.loc[tfidf, "macro_f1"]
+    domain = "pretrained features transfer: frozen embeddings may be enough" if gap > 0 else "general-purpose embeddings miss the task's cues: adapt the model (fine-tune) or stay lexical"
+    slope_ft, slope_tfidf = _slope_per_doubling(curve, fine_tuned), _slope_per_doubling(curve, tfidf)
+    growing = np.nanmax([slope_ft, slope_tfidf]) > 0.02
+    size = "more labelled data is still paying off" if growing else "the curves have flattened: more data of this kind will not change the ranking much"
+    cost_ratio = ft["seconds"] / max(by.loc[best_cheap, "seconds"], 1e-9)
+    if cost_ratio > 10:
+        budget = "fine-tuning costs far more here"
+    elif cost_ratio > 2:
+        budget = "fine-tuning costs several times more"
+    else:
+        budget = "fine-tuning costs about as much as the baseline"
+    matrix = pd.DataFrame(
+        [
+            {"factor": "domain", "evidence": f"frozen embeddings {by.loc[frozen, 'macro_f1']:.3f} vs TF-IDF {by.loc[tfidf, 'macro_f1']:.3f} macro-F1 ({gap:+.3f})", "points to": domain},
+            {"factor": "data size", "evidence": f"macro-F1 gained per doubling of the data at the largest size: fine-tuned {slope_ft:+.3f}, TF-IDF {slope_tfidf:+.3f}", "points to": size},
+            {"factor": "baseline quality", "evidence": f"best cheap approach {best_cheap}: {base['macro_f1']:.3f} [{base['macro_f1_low']:.3f}, {base['macro_f1_high']:.3f}]; fine-tuned {ft['macro_f1']:.3f} [{ft['macro_f1_low']:.3f}, {ft['macro_f1_high']:.3f}]; paired difference {delta:+.3f}, p = {p:.3f}", "points to": quality},
+            {"factor": "budget", "evidence": f"fine-tune {ft['seconds']:.0f} s vs {best_cheap} {base['seconds']:.1f} s on this machine ({cost_ratio:.0f}x)", "points to": budget},
+        ]
+    ).set_index("factor")
+    if quality == "fine-tune":
+        conclusion = (
+            f"Fine-tune. On this split the fine-tuned model beats the best cheap approach ({best_cheap}) by {delta:+.3f} macro-F1, "
+            f"and came out ahead in {1 - p:.0%} of the paired bootstrap resamples of the test set, for {cost_ratio:.0f}x the compute."
+        )
+    elif quality == "baseline":
+        conclusion = (
+            f"Do not fine-tune yet. The best cheap approach ({best_cheap}) beats the fine-tuned model by {-delta:.3f} macro-F1 (the fine-tune came "
+            f"out ahead in only {1 - p:.0%} of the paired bootstrap resamples), at 1/{max(cost_ratio, 1):.0f} of the compute."
+        )
+    else:
+        conclusion = (
+            f"No decision from quality alone: the fine-tuned model and {best_cheap} differ by {delta:+.3f} macro-F1, within the noise of this "
+            f"test set (the fine-tune came out ahead in {1 - p:.0%} of the paired bootstrap resamples). On budget, {best_cheap} takes "
+            f"1/{max(cost_ratio, 1):.0f} of the compute of the fine-tune."
+        )
+    if growing:
+        conclusion += f" The learning curve still rises ({np.nanmax([slope_ft, slope_tfidf]):+.3f} macro-F1 per doubling), so re-run the comparison with more data (the full profile) before settling."
+    return matrix, conclusion
