@@ -63,6 +63,112 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pipeline(runner: str, defaults: str, numbers: dict):
+    # One handler per pipeline command: defaults, then --config, then flags (ftcourse.pipeline.options_for).
+    def handler(args: argparse.Namespace) -> int:
+        from ftcourse import pipeline
+
+        cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config")}
+        options = pipeline.options_for(getattr(pipeline, defaults), cli, args.config, numbers)
+        getattr(pipeline, runner)(options)
+        return 0
+
+    return handler
+
+
+_cmd_prepare_data = _pipeline("run_prepare_data", "PREPARE_DEFAULTS", {"near_threshold": float, "reduce_majority_to": float, "test_size": float, "seed": int})
+_cmd_train_embedder = _pipeline(
+    "run_train_embedder", "EMBEDDER_DEFAULTS",
+    {"epochs": float, "batch_size": int, "learning_rate": float, "warmup_ratio": float, "max_seq_length": int, "train_split": float, "seed": int},
+)
+_cmd_evaluate = _pipeline("run_evaluate", "EVALUATE_DEFAULTS", {"top_k": int, "batch_size": int})
+_cmd_search = _pipeline("run_search", "SEARCH_DEFAULTS", {"top_k": int, "batch_size": int})
+
+_CONFIG_HELP = "JSON or YAML file whose keys are this command's flag names (e.g. test-size: 0.2); flags override it"
+
+
+def _add_pipeline_commands(sub) -> None:
+    # Every option defaults to None (store_true: None) so that a --config file can fill it and flags win.
+    pd_ = sub.add_parser(
+        "prepare-data",
+        help="clean a labelled table (normalise, drop exact and near duplicates) and write train/test JSONL",
+        description="Reads CSV/TSV/JSONL/JSON/Parquet, removes rows without text or label, filtered labels and duplicates, "
+        "splits stratified by label, optionally reduces the majority class of the train split, writes "
+        "<output>_train.jsonl and <output>_test.jsonl (columns text, label) and prints what was removed and why.",
+    )
+    pd_.add_argument("--config", help=_CONFIG_HELP)
+    pd_.add_argument("--input", help="the table to clean (or a dataset name such as davidson)")
+    pd_.add_argument("--data-dir", help="folder holding the dataset folders, for dataset names")
+    pd_.add_argument("--text-column", help="column holding the text (default: text)")
+    pd_.add_argument("--label-column", help="column holding the class label (default: label)")
+    pd_.add_argument("--output", help="prefix of the output files, e.g. data/clean -> data/clean_train.jsonl, data/clean_test.jsonl")
+    pd_.add_argument("--no-normalize", action="store_true", default=None, help="keep texts as they are (default: normalise links, @mentions, HTML entities, spaces)")
+    pd_.add_argument("--near-threshold", type=float, help="TF-IDF cosine from which two texts are near-duplicates (default: 0.9; 1 = exact only)")
+    pd_.add_argument("--labels-to-filter", help="comma-separated labels whose rows are removed")
+    pd_.add_argument("--reduce-majority-to", type=float, metavar="FRACTION", help="keep this share of the largest class, in the train split only")
+    pd_.add_argument("--test-size", type=float, help="share of rows in the test split (default: 0.2)")
+    pd_.add_argument("--seed", type=int, help="default: 42")
+    pd_.add_argument("--push-to-hub", metavar="REPO", help="also upload both splits as a Hub dataset (online; token from HF_TOKEN only)")
+    pd_.set_defaults(func=_cmd_prepare_data)
+
+    te = sub.add_parser(
+        "train-embedder",
+        help="fine-tune a sentence-transformers model on pairs and score it on a held-out part",
+        description="Pairs: question/answer or anchor/positive[/negative] (retrieval evaluation), sentence1/sentence2/score in [0, 1] "
+        "(similarity evaluation) or sentence1/sentence2/label 0/1 (binary evaluation). Writes checkpoints, OUTPUT_DIR/model, "
+        "training_metrics.jsonl, training_progress.json, training_info.json and train.log. Runs unchanged under torchrun.",
+    )
+    te.add_argument("--config", help=_CONFIG_HELP)
+    te.add_argument("--data", help="a .jsonl/.csv/... file of pairs (or a dataset name such as covid-faq)")
+    te.add_argument("--data-dir", help="folder holding the dataset folders, for dataset names")
+    te.add_argument("--loss", help="a loss of the registry (ftcourse.losses), e.g. mnrl, cosent, online_contrastive (default: fits the data)")
+    te.add_argument("--base-model", help="Hub id or local folder (default: sentence-transformers/all-MiniLM-L6-v2)")
+    te.add_argument("--epochs", type=float, help="default: 1")
+    te.add_argument("--batch-size", type=int, help="default: 16 (with mnrl: the number of in-batch negatives + 1)")
+    te.add_argument("--learning-rate", type=float, help="default: 2e-5")
+    te.add_argument("--warmup-ratio", type=float, help="share of steps with a rising learning rate (default: 0.1)")
+    te.add_argument("--max-seq-length", type=int, help="tokens kept per text (default: 128)")
+    te.add_argument("--train-split", type=float, help="share of rows trained on; the rest is held out (default: 0.9)")
+    te.add_argument("--output-dir", help="default: outputs/embedder")
+    te.add_argument("--resume", action="store_true", default=None, help="continue from the last complete checkpoint in OUTPUT_DIR")
+    te.add_argument("--test-only", action="store_true", default=None, help="do not train: score OUTPUT_DIR/model (else the base model) on the held-out part")
+    te.add_argument("--seed", type=int, help="default: 42")
+    te.set_defaults(func=_cmd_train_embedder)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a saved classifier or embedding model on a labelled file",
+        description="Classifier folder (from train-classifier): top-1/2/3 accuracy, macro-F1, per-label ROC-AUC, and with --output one "
+        "JSON line per example with its top-k labels and scores. Embedding model: the evaluator that fits the pairs.",
+    )
+    ev.add_argument("model_dir", nargs="?", help="a train-classifier --output or train-embedder --output-dir folder")
+    ev.add_argument("--config", help=_CONFIG_HELP)
+    ev.add_argument("--data", help="labelled file: text + label column(s) for a classifier, pairs for an embedder")
+    ev.add_argument("--data-dir", help="folder holding the dataset folders, for dataset names")
+    ev.add_argument("--text-column", help="classifier: text column (default: as in training)")
+    ev.add_argument("--label-columns", help="classifier: label column(s) (default: as in training)")
+    ev.add_argument("--output", help="classifier: per-example predictions (.jsonl); embedder: metrics (.json)")
+    ev.add_argument("--compare", metavar="BASE_MODEL", help="also score this model (embedder: the base model; classifier: another saved classifier)")
+    ev.add_argument("--top-k", type=int, help="labels kept per example (default: 3)")
+    ev.add_argument("--batch-size", type=int, help="default: 32")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    se = sub.add_parser(
+        "search",
+        help="semantic search: the corpus texts closest to each query",
+        description="Corpus embeddings are cached next to the corpus (<corpus>.<model>.embeddings.npz) and reused while "
+        "neither the corpus file nor the model changed.",
+    )
+    se.add_argument("model_dir", nargs="?", help="a train-embedder --output-dir, a model folder or a Hub id")
+    se.add_argument("queries", nargs="*", help="queries (quote each one)")
+    se.add_argument("--config", help=_CONFIG_HELP)
+    se.add_argument("--corpus", help="a .txt file (one text per line) or a table with a text column")
+    se.add_argument("--text-column", help="text column of a table corpus (default: text)")
+    se.add_argument("--top-k", type=int, help="results per query (default: 5)")
+    se.add_argument("--batch-size", type=int, help="default: 32")
+    se.set_defaults(func=_cmd_search)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``ftcourse`` subcommand."""
     parser = argparse.ArgumentParser(prog="ftcourse", description="Fine-tuning course: run lessons, inspect data and environment.")
@@ -124,13 +230,20 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--batch-size", type=int, default=32)
     pr.add_argument("--output", help="write the predictions to this CSV instead of printing them")
     pr.set_defaults(func=_cmd_predict)
+
+    _add_pipeline_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ftcourse`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "search" and not any(e.startswith("-") for e in extra):
+        # argparse fills positionals before options only: `search MODEL --corpus F "q1" "q2"` leaves the queries over.
+        args.queries = [*(args.queries or []), *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except FtcourseError as exc:

@@ -50,8 +50,13 @@ TRAIN_DEFAULTS: dict = {
 # Options.
 
 
-def load_config(path: str | os.PathLike) -> dict:
-    """Read a JSON or YAML config whose keys are ``train-classifier`` flag names.
+def load_config(path: str | os.PathLike, defaults: dict | None = None) -> dict:
+    """Read a JSON or YAML config whose keys are a command's flag names.
+
+    Args:
+        path: the ``.json`` / ``.yaml`` file.
+        defaults: the command's defaults (its known options); default :data:`TRAIN_DEFAULTS`
+            (``train-classifier``). Other commands pass theirs (see :mod:`ftcourse.pipeline`).
 
     Returns:
         ``{option: value}`` with dashes in keys turned into underscores.
@@ -80,24 +85,42 @@ def load_config(path: str | os.PathLike) -> dict:
     if not isinstance(raw, dict):
         raise DataError(f"{path}: expected a mapping of option -> value, got {type(raw).__name__}. Fix: e.g. {{\"epochs\": 2}}.")
     options = {str(k).replace("-", "_"): v for k, v in raw.items()}
-    unknown = sorted(set(options) - set(TRAIN_DEFAULTS))
+    known = TRAIN_DEFAULTS if defaults is None else defaults
+    unknown = sorted(set(options) - set(known))
     if unknown:
-        raise DataError(f"{path}: unknown option(s) {unknown}. Known options: {sorted(TRAIN_DEFAULTS)}.")
+        raise DataError(f"{path}: unknown option(s) {unknown}. Known options: {sorted(known)}.")
+    return options
+
+
+def layer_options(defaults: dict, cli: dict, config: dict | None = None) -> dict:
+    """``defaults``, then ``config``, then the command line's explicitly given values (not None / False)."""
+    options = dict(defaults)
+    options.update(config or {})
+    options.update({k: v for k, v in cli.items() if k in defaults and v is not None and v is not False})
+    return options
+
+
+def coerce_numbers(options: dict, kinds: dict) -> dict:
+    """Convert ``options[key]`` with ``kinds[key]`` (int, float) in place; a config file may hold ``"32"``."""
+    for key, kind in kinds.items():
+        if options.get(key) is None:
+            continue
+        try:
+            options[key] = kind(options[key])
+        except (TypeError, ValueError):
+            raise DataError(f"option {key!r} must be a number, got {options[key]!r}.") from None
     return options
 
 
 def merge_options(cli: dict, config: dict | None = None) -> dict:
     """Defaults, then ``config``, then the command line's explicitly given values (not None)."""
-    options = dict(TRAIN_DEFAULTS)
-    options.update(config or {})
-    options.update({k: v for k, v in cli.items() if k in TRAIN_DEFAULTS and v is not None and v is not False})
+    options = layer_options(TRAIN_DEFAULTS, cli, config)
     if isinstance(options["label_columns"], str):
         options["label_columns"] = [c.strip() for c in options["label_columns"].split(",") if c.strip()]
-    for key, kind in (("epochs", float), ("batch_size", int), ("learning_rate", float), ("max_length", int), ("test_size", float), ("val_size", float), ("seed", int)):
-        try:
-            options[key] = kind(options[key])
-        except (TypeError, ValueError):
-            raise DataError(f"option {key!r} must be a number, got {options[key]!r}.") from None
+    for key in ("epochs", "batch_size", "learning_rate", "max_length", "test_size", "val_size", "seed"):
+        if options[key] is None:
+            raise DataError(f"option {key!r} must be a number, got None.")
+    coerce_numbers(options, {"epochs": float, "batch_size": int, "learning_rate": float, "max_length": int, "test_size": float, "val_size": float, "seed": int})
     for key in ("test_size", "val_size"):
         if not 0 < options[key] < 1:
             raise DataError(f"option {key!r} must be a share in (0, 1), got {options[key]}. Fix: e.g. --{key.replace('_', '-')} 0.15.")
@@ -309,6 +332,10 @@ def run_train_classifier(options: dict) -> dict:
             data_licence=meta["licence"],
             normalize=not options["no_preprocessing"],
         )
+        from ftcourse.train.common import is_main_process
+
+        if not is_main_process():
+            return {"output": options["output"]}  # under torchrun, rank 0 alone evaluates and reports
         model_dir = Path(options["output"])
         table, summary, _ = evaluate_saved(model_dir, test, text_column, label_columns)
         update_metrics(model_dir, "test", summary, table)

@@ -173,6 +173,10 @@ class WeightedLossTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.loss_fn = loss_fn
         self.problem_type = problem_type
+        # Classification heads average their loss over the batch and ignore num_items_in_batch. Left True
+        # (their forward takes **kwargs), the Trainer would multiply the loss by the number of processes
+        # under torchrun, doubling the logged loss and the gradients with 2 processes.
+        self.model_accepts_loss_kwargs = False
         if loss_fn is not None:
             # Our loss is a per-batch mean: the Trainer must still divide it by the accumulation steps.
             self.loss_is_scaled_for_ga = False
@@ -296,9 +300,10 @@ def _texts(column: pd.Series, normalize: bool) -> list[str]:
 
 def _last_checkpoint(folder: Path) -> Path | None:
     # Not transformers' get_last_checkpoint: it would pick a checkpoint cut off mid-write by a kill.
-    from ftcourse.train.common import last_complete_checkpoint
+    from ftcourse.train.common import is_main_process, last_complete_checkpoint
 
-    return last_complete_checkpoint(folder)
+    # Under torchrun only the main process removes a half-written checkpoint (no two rmtree races).
+    return last_complete_checkpoint(folder, remove_incomplete=is_main_process())
 
 
 def train_classifier(
@@ -382,7 +387,7 @@ def train_classifier(
 
     from ftcourse.config import seed_everything
     from ftcourse.models import mixed_precision, pick_device, resolve_model
-    from ftcourse.train.common import JsonlLogCallback, read_training_log, write_training_info
+    from ftcourse.train.common import JsonlLogCallback, is_main_process, read_training_log, write_training_info
 
     label_columns = [label_columns] if isinstance(label_columns, str) else list(label_columns)
     problem_type = problem_type or infer_problem_type(label_columns)
@@ -417,7 +422,7 @@ def train_classifier(
     checkpoints = out / CHECKPOINT_DIR
     log_path = out / LOG_FILE
     resume_from = _last_checkpoint(checkpoints) if resume else None
-    if resume_from is None:
+    if resume_from is None and is_main_process():
         # A fresh run: old checkpoints or log lines would mix two runs.
         shutil.rmtree(checkpoints, ignore_errors=True)
         log_path.unlink(missing_ok=True)
@@ -453,6 +458,7 @@ def train_classifier(
         report_to="none",
         disable_tqdm=not progress,
         dataloader_pin_memory=device == "cuda",
+        use_cpu=device == "cpu",  # without it, torchrun on a CPU-only machine would train N separate copies
         **mixed_precision(device),
     )
 
@@ -507,7 +513,9 @@ def train_classifier(
         "device": device,
     }
     if save:
-        trainer.save_model(str(out))  # model + tokenizer, safetensors
+        trainer.save_model(str(out))  # model + tokenizer, safetensors; the Trainer writes on the main process only
+    if save and trainer.is_world_process_zero():
+        # Under torchrun every process gets here: only one writes the artefacts.
         (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the same settings are in training_info.json
         (out / "labels.json").write_text(
             json.dumps(
@@ -560,7 +568,7 @@ def train_classifier(
         update_metrics(out, "validation", summary, report)
         if not keep_checkpoints:
             shutil.rmtree(checkpoints, ignore_errors=True)
-    else:
+    elif not save:
         scratch.cleanup()
     return TrainedClassifier(model, tokenizer, history, result)
 

@@ -43,6 +43,15 @@ def _finite(value):
     return value
 
 
+def is_main_process() -> bool:
+    """True unless this is a secondary process of a ``torchrun`` / ``accelerate launch`` run.
+
+    Those launchers set ``RANK`` for every process; only rank 0 writes artefacts, so files are
+    written once and never half-overwritten by a twin process. Usable before a Trainer exists.
+    """
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def read_training_log(path: str | os.PathLike):
     """Read a JSONL training log into a DataFrame (one row per log event)."""
     import pandas as pd

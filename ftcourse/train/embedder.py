@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftcourse.train.common import JsonlLogCallback, read_training_log, write_training_info
+from ftcourse.train.common import (
+    JsonlLogCallback,
+    is_main_process,
+    last_complete_checkpoint,
+    read_training_log,
+    write_training_info,
+)
 
 LOG_FILE = "training_log.jsonl"
 INFO_FILE = "training_info.json"
@@ -60,6 +66,17 @@ def _loss_config(loss) -> dict:
     return config
 
 
+def _primary_metric(evaluator) -> str:
+    # Under torchrun the trainer runs the evaluator on rank 0 only, so only there does it know its
+    # metric name: share it, or the other processes would look for "eval_None".
+    import torch.distributed as dist
+
+    name = [evaluator.primary_metric]
+    if dist.is_available() and dist.is_initialized():
+        dist.broadcast_object_list(name, src=0)
+    return name[0]
+
+
 def train_embedder(
     model_or_name,
     train_dataset,
@@ -84,6 +101,8 @@ def train_embedder(
     metric_for_best_model: str | None = None,
     show_progress: bool = True,
     device: str | None = None,
+    resume: bool = False,
+    log_file: str = LOG_FILE,
     **training_args,
 ):
     """Fine-tune a SentenceTransformer and return it with its training history.
@@ -117,8 +136,11 @@ def train_embedder(
         loss_kwargs: keyword arguments for the named loss (e.g. ``{"margin": 0.5}``).
         metric_for_best_model: override the metric that picks the best checkpoint
             (default: the evaluator's primary metric, else ``eval_loss``).
-        show_progress: show tqdm progress bars.
+        show_progress: show tqdm progress bars; False trains quietly (the log file still has every value).
         device: force a device (default: :func:`ftcourse.models.pick_device`).
+        resume: continue from the newest complete ``checkpoint-<step>`` in ``output_dir``
+            (:func:`ftcourse.train.common.last_complete_checkpoint`; half-written ones are ignored).
+        log_file: name of the JSONL log inside ``output_dir``.
         **training_args: any other ``SentenceTransformerTrainingArguments`` field.
 
     Returns:
@@ -159,8 +181,10 @@ def train_embedder(
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    log_path = out / LOG_FILE
-    log_path.unlink(missing_ok=True)  # one log per run: the callback appends
+    log_path = out / log_file
+    resume_from = last_complete_checkpoint(out, remove_incomplete=is_main_process()) if resume else None
+    if resume_from is None and is_main_process():
+        log_path.unlink(missing_ok=True)  # one log per run: the callback appends (a resumed run continues it)
 
     steps_per_epoch = max(1, -(-_rows(train_dataset) // batch_size))
     evaluating = evaluator is not None or eval_dataset is not None
@@ -194,6 +218,7 @@ def train_embedder(
         logging_first_step=True,
         disable_tqdm=not show_progress,
         dataloader_pin_memory=model.device.type == "cuda",  # pinning only helps a GPU (and warns on a CPU)
+        use_cpu=model.device.type == "cpu",  # without it, torchrun on a CPU-only machine would train N separate copies
         report_to="none",
         **mixed_precision(model.device.type),
         **training_args,
@@ -207,24 +232,30 @@ def train_embedder(
         evaluator=evaluator,
         callbacks=[JsonlLogCallback(log_path)],
     )
+    if not show_progress:
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)  # without tqdm, transformers prints every log dict; the JSONL log has them
     baseline = trainer.evaluate() if evaluate_before else None  # logged at step 0 by the callback
     if must_probe:
-        metric_for_best_model = f"eval_{evaluator.primary_metric}"
+        metric_for_best_model = f"eval_{_primary_metric(evaluator)}"
         if keep_best:
             args.metric_for_best_model = metric_for_best_model
             args.greater_is_better = bool(getattr(evaluator, "greater_is_better", True))
     elif keep_best:
         metric_for_best_model = args.metric_for_best_model
     start = time.perf_counter()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.perf_counter() - start
     final = trainer.evaluate() if evaluating else {}
+    history = read_training_log(log_path)
+    if not trainer.is_world_process_zero():
+        return model, history  # under torchrun only the main process writes the model and files
 
     if save:
         model.save(str(out / MODEL_DIR))
         for checkpoint in out.glob("checkpoint-*"):
             shutil.rmtree(checkpoint, ignore_errors=True)  # the best one is now out/model
-    history = read_training_log(log_path)
     write_training_info(
         out / INFO_FILE,
         base_model=_base_model_name(model, model_or_name),
@@ -254,5 +285,6 @@ def train_embedder(
         metric_for_best_model=metric_for_best_model,
         best_metric=trainer.state.best_metric,
         saved_model=str(out / MODEL_DIR) if save else None,
+        resumed_from=str(resume_from) if resume_from else None,
     )
     return model, history
