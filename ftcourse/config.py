@@ -39,6 +39,8 @@ class Profile:
     retrieval_learning_rate: float = 1e-4  # lesson 07: a small dataset, few steps
     retrieval_max_seq_length: int = 32  # lesson 07: tokens kept per FAQ answer (answers run to 700 words)
     retrieval_extras: bool = False  # lesson 07: also train the batch-size, hard-negative and Matryoshka models
+    milestone_learning_rate: float = 5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)
+    milestone_bootstrap: int = 1000  # lesson 10: bootstrap resamples of the test split for confidence intervals
 
 
 PROFILES: dict[str, Profile] = {
@@ -57,6 +59,8 @@ PROFILES: dict[str, Profile] = {
         retrieval_learning_rate=1e-4,
         retrieval_max_seq_length=32,  # the first ~25 words of an answer: enough to show the effect on 2 CPU cores
         retrieval_extras=False,  # four more trainings would take minutes on a CPU
+        milestone_learning_rate=1e-4,  # about 60 steps: a higher rate lets the model learn the labels in one short epoch
+        milestone_bootstrap=200,
     ),
     "full": Profile(
         name="full",
@@ -72,6 +76,8 @@ PROFILES: dict[str, Profile] = {
         retrieval_learning_rate=5e-5,
         retrieval_max_seq_length=256,
         retrieval_extras=True,
+        milestone_learning_rate=5e-5,
+        milestone_bootstrap=1000,
     ),
 }
 
