@@ -39,6 +39,9 @@ class Profile:
     retrieval_learning_rate: float = 1e-4  # lesson 07: a small dataset, few steps
     retrieval_max_seq_length: int = 32  # lesson 07: tokens kept per FAQ answer (answers run to 700 words)
     retrieval_extras: bool = False  # lesson 07: also train the batch-size, hard-negative and Matryoshka models
+    sts_train_size: int | None = None  # lesson 05: STS-B training pairs per loss; None = all 5,749
+    sts_dev_size: int | None = None  # lesson 05: STS-B dev pairs for the per-epoch evaluator; None = all 1,500
+    sts_learning_rate: float = 2e-5  # lesson 05
     milestone_learning_rate: float = 5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)
     milestone_bootstrap: int = 1000  # lesson 10: bootstrap resamples of the test split for confidence intervals
 
@@ -59,6 +62,9 @@ PROFILES: dict[str, Profile] = {
         retrieval_learning_rate=1e-4,
         retrieval_max_seq_length=32,  # the first ~25 words of an answer: enough to show the effect on 2 CPU cores
         retrieval_extras=False,  # four more trainings would take minutes on a CPU
+        sts_train_size=160,  # 10 steps per loss: three losses must fit in CI's two minutes
+        sts_dev_size=100,
+        sts_learning_rate=1e-4,
         milestone_learning_rate=1e-4,  # about 60 steps: a higher rate lets the model learn the labels in one short epoch
         milestone_bootstrap=200,
     ),
@@ -76,6 +82,9 @@ PROFILES: dict[str, Profile] = {
         retrieval_learning_rate=5e-5,
         retrieval_max_seq_length=256,
         retrieval_extras=True,
+        sts_train_size=None,
+        sts_dev_size=None,
+        sts_learning_rate=2e-5,
         milestone_learning_rate=5e-5,
         milestone_bootstrap=1000,
     ),
