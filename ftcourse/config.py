@@ -42,6 +42,8 @@ class Profile:
     sts_train_size: int | None = None  # lesson 05: STS-B training pairs per loss; None = all 5,749
     sts_dev_size: int | None = None  # lesson 05: STS-B dev pairs for the per-epoch evaluator; None = all 1,500
     sts_learning_rate: float = 2e-5  # lesson 05
+    pair_train_size: int | None = None  # lesson 04: MRPC training pairs; None = all (minus a 400-pair dev slice)
+    pair_learning_rate: float = 2e-5  # lesson 04
     milestone_learning_rate: float = 5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)
     milestone_bootstrap: int = 1000  # lesson 10: bootstrap resamples of the test split for confidence intervals
 
@@ -65,6 +67,8 @@ PROFILES: dict[str, Profile] = {
         sts_train_size=160,  # 10 steps per loss: three losses must fit in CI's two minutes
         sts_dev_size=100,
         sts_learning_rate=1e-4,
+        pair_train_size=192,  # 12 steps per loss
+        pair_learning_rate=1e-4,
         milestone_learning_rate=1e-4,  # about 60 steps: a higher rate lets the model learn the labels in one short epoch
         milestone_bootstrap=200,
     ),
@@ -85,6 +89,8 @@ PROFILES: dict[str, Profile] = {
         sts_train_size=None,
         sts_dev_size=None,
         sts_learning_rate=2e-5,
+        pair_train_size=None,
+        pair_learning_rate=2e-5,
         milestone_learning_rate=5e-5,
         milestone_bootstrap=1000,
     ),
