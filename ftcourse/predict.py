@@ -37,6 +37,29 @@ class LoadedClassifier:
     model_dir: Path | None = None
 
 
+def from_training(trained) -> LoadedClassifier:
+    """Wrap what :func:`ftcourse.train.train_classifier` returned, so it predicts without a save and reload.
+
+    Args:
+        trained: the ``TrainedClassifier`` (model, tokenizer, history, result).
+
+    Returns:
+        A :class:`LoadedClassifier` with the training's labels, tuned thresholds, max length and
+        text normalisation, on the model's device.
+    """
+    model, tokenizer, _, result = trained
+    return LoadedClassifier(
+        model=model,
+        tokenizer=tokenizer,
+        label_names=list(result["label_names"]),
+        problem_type=result["problem_type"],
+        thresholds=dict(result["thresholds"]),
+        max_length=result["max_length"],
+        normalize_text=result["normalize_text"],
+        device=str(model.device),
+    )
+
+
 def check_model_dir(model_dir: str | os.PathLike) -> Path:
     """The folder as a Path if it holds a saved classifier; one clear :class:`DataError` otherwise."""
     folder = Path(model_dir).expanduser()

@@ -181,6 +181,15 @@ class WeightedLossTrainer(Trainer):
             # Our loss is a per-batch mean: the Trainer must still divide it by the accumulation steps.
             self.loss_is_scaled_for_ga = False
 
+    def _get_eval_sampler(self, eval_dataset):
+        # Evaluate in row order whatever the training sampler (transformers 5 groups evaluation by length
+        # too): the probabilities recorded at each evaluation then line up with the validation table.
+        if self.args.world_size <= 1 and eval_dataset is not None:
+            from torch.utils.data import SequentialSampler
+
+            return SequentialSampler(eval_dataset)
+        return super()._get_eval_sampler(eval_dataset)
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.loss_fn is None:
             return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
@@ -462,8 +471,12 @@ def train_classifier(
         **mixed_precision(device),
     )
 
+    recorded: dict[int, np.ndarray] = {}  # validation probabilities per evaluation step
+
     def compute_metrics(prediction):
-        return selection_metrics(prediction.label_ids, probabilities(prediction.predictions, problem_type), problem_type)
+        probs = probabilities(prediction.predictions, problem_type)
+        recorded[trainer.state.global_step] = probs
+        return selection_metrics(prediction.label_ids, probs, problem_type)
 
     callbacks = [JsonlLogCallback(log_path)]
     if early_stopping_patience:
@@ -484,12 +497,16 @@ def train_classifier(
     train_seconds = time.perf_counter() - started
 
     model = trainer.model.eval()
-    # Not trainer.predict: with length grouping the Trainer also reorders evaluation batches, and
-    # these probabilities must line up with eval_df's rows (thresholds, error analysis).
-    from ftcourse.predict import LoadedClassifier, predict_proba
+    # The best checkpoint's validation probabilities were recorded when it was evaluated (in row order);
+    # scoring the validation split again would double the evaluation time. They are recomputed only
+    # when missing (best checkpoint from before a resume, or several processes).
+    best_step = int(Path(trainer.state.best_model_checkpoint).name.split("-")[-1]) if trainer.state.best_model_checkpoint else None
+    eval_probs = recorded.get(best_step)
+    if eval_probs is None or len(eval_probs) != len(eval_df):
+        from ftcourse.predict import LoadedClassifier, predict_proba
 
-    in_memory = LoadedClassifier(model, tokenizer, names, problem_type, max_length=max_length, normalize_text=normalize, device=str(model.device))
-    eval_probs = predict_proba(in_memory, eval_df[text_column].astype(str).tolist(), batch_size=batch_size * 2)
+        in_memory = LoadedClassifier(model, tokenizer, names, problem_type, max_length=max_length, normalize_text=normalize, device=str(model.device))
+        eval_probs = predict_proba(in_memory, eval_df[text_column].astype(str).tolist(), batch_size=batch_size * 2)
     thresholds = _tune_thresholds(problem_type, y_eval, eval_probs, names)
     report, summary = evaluation_report(problem_type, y_eval, eval_probs, names, thresholds)
     history = read_training_log(log_path)
@@ -511,6 +528,8 @@ def train_classifier(
         "eval_size": len(eval_df),
         "output_dir": str(out) if save else None,
         "device": device,
+        "max_length": max_length,
+        "normalize_text": normalize,
     }
     if save:
         trainer.save_model(str(out))  # model + tokenizer, safetensors; the Trainer writes on the main process only

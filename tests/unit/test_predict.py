@@ -57,3 +57,13 @@ def test_remote_code_is_never_trusted(trained_toy, monkeypatch):
     monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", spy)
     load_classifier(trained_toy[1])
     assert seen == [False]
+
+
+def test_from_training_predicts_like_the_saved_model(trained_toy):
+    from ftcourse.predict import from_training, load_classifier, predict_proba
+
+    trained, out, df = trained_toy
+    in_memory = from_training(trained)
+    assert in_memory.thresholds == trained.result["thresholds"] and in_memory.max_length == 32
+    texts = df["text"].tolist()[:10]
+    np.testing.assert_allclose(predict_proba(in_memory, texts), predict_proba(load_classifier(out, device="cpu"), texts), atol=1e-5)
