@@ -15,6 +15,17 @@ def _jsonl(path) -> pd.DataFrame:
     return pd.read_json(path, lines=True)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny matrices: one thread is faster, and several fight over a shared CI machine's cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
     return tmp_path_factory.mktemp("pipeline")
@@ -308,3 +319,14 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "--config" in capsys.readouterr().out
+
+
+def test_evaluate_multilabel_classifier(trained_toy, tmp_path, capsys):
+    _, model_dir, df = trained_toy
+    data, out = tmp_path / "toy.csv", tmp_path / "pred.jsonl"
+    df.iloc[40:].to_csv(data, index=False)
+    assert main(["evaluate", str(model_dir), "--data", str(data), "--output", str(out), "--top-k", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "roc_auc_macro" in printed and "f1_macro" in printed and "top1_accuracy" not in printed  # top-k is for single-label
+    rows = _jsonl(out)
+    assert len(rows) == len(df) - 40 and rows["true"].map(set).le({"toxic", "insult"}).all() and rows["top_labels"].map(len).eq(2).all()
