@@ -197,6 +197,8 @@ def run_prepare_data(options: dict) -> dict:
     no_label = data["label"].isna()
     removed["missing label"] = int((no_label & ~no_text).sum())
     data = data[~no_text & ~no_label].assign(text=lambda d: d["text"].astype(str))
+    if pd.api.types.is_float_dtype(data["label"]) and (data["label"] == data["label"].round()).all():
+        data = data.assign(label=data["label"].astype(int))  # a CSV column with gaps reads as float: 1.0 -> 1
 
     unwanted = _as_list(options["labels_to_filter"])
     if unwanted:
@@ -472,7 +474,7 @@ def run_train_embedder(options: dict) -> dict:
         if main:
             _write_progress(
                 out, completed=False, started=datetime.now(timezone.utc).isoformat(timespec="seconds"), finished=None,
-                base_model=options["base_model"], loss=loss, data=meta["name"], **sizes, final_model=None,
+                base_model=options["base_model"], loss=loss, data=meta["name"], **sizes, final_model=None, resume_requested=bool(options["resume"]),
             )
         val_eval = make_evaluator(val, kind, "validation", all_documents, options["batch_size"]) if val is not None else None
         model, _ = train_embedder(
@@ -565,7 +567,8 @@ def run_evaluate(options: dict) -> dict:
     _required(options, "data", "--data test.jsonl")
     _positive(options, "top_k", "batch_size")
     folder = Path(options["model_dir"]).expanduser()
-    if not folder.exists():
+    if not folder.exists() and (str(options["model_dir"]).startswith((".", "/", "~")) or str(options["model_dir"]).count("/") != 1):
+        # Not a folder and not shaped like a Hub id ("org/name", which is scored as an embedder).
         raise DataError(f"{folder}: no such model folder. Fix: pass the --output of train-classifier or the --output-dir of train-embedder.")
     df, meta = load_table(options["data"], options["data_dir"])
 

@@ -330,7 +330,10 @@ def run_train_classifier(options: dict) -> dict:
     if options["max_rows"]:
         df = df.sample(n=min(int(options["max_rows"]), len(df)), random_state=options["seed"]).sort_index()
     train, val, test = three_way_split(df, label_columns, options["test_size"], options["val_size"], options["seed"])
-    print(f"[ftcourse] {meta['name']}: {len(train)} train / {len(val)} validation / {len(test)} test rows; labels {label_columns}")
+    from ftcourse.train.common import is_main_process
+
+    if is_main_process():  # under torchrun, one process reports
+        print(f"[ftcourse] {meta['name']}: {len(train)} train / {len(val)} validation / {len(test)} test rows; labels {label_columns}")
     report: dict = {}
 
     if options["evaluate_only"]:
@@ -360,8 +363,6 @@ def run_train_classifier(options: dict) -> dict:
             data_licence=meta["licence"],
             normalize=not options["no_preprocessing"],
         )
-        from ftcourse.train.common import is_main_process
-
         if not is_main_process():
             return {"output": options["output"]}  # under torchrun, rank 0 alone evaluates and reports
         model_dir = Path(options["output"])

@@ -44,6 +44,7 @@ def test_train_classifier_with_two_processes(tiny_bert_dir, tmp_path):
         tmp_path,
     )
     assert done.stdout.count("saved to") == 1 and done.stdout.count("test: roc_auc_macro") == 1  # one process reports
+    assert done.stdout.count("validation /") == 1
     train_rows = 80 - 20 - 20
     steps = [s for s in log_steps(out / "training_log.jsonl") if "loss" in s]
     # Data parallel: 2 processes x batch 8 -> ceil(40 / 16) steps per epoch, each logged once.
