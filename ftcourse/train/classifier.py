@@ -493,6 +493,11 @@ def train_classifier(
         loss_fn=loss_fn,
         problem_type=problem_type,
     )
+    if not progress:
+        from transformers.trainer_callback import PrinterCallback
+
+        # Without progress bars the Trainer prints every log line instead; the JSONL log already has them.
+        trainer.remove_callback(PrinterCallback)
     train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     train_seconds = time.perf_counter() - started
 
