@@ -1,0 +1,26 @@
+import math
+
+import pytest
+
+pytestmark = pytest.mark.notebook
+
+
+def test_mnrl_improves_retrieval_on_held_out_queries(run_lesson):
+    m = run_lesson("notebooks/07_multiple_negatives_ranking.ipynb").metrics
+    for key in ("ndcg@10_before", "ndcg@10_after", "mrr@10_before", "mrr@10_after", "recall@1_before", "recall@1_after"):
+        assert math.isfinite(m[key]), key
+    # the claim of the lesson: fine-tuning on the FAQ's own pairs helps on users' unseen wordings
+    assert m["ndcg@10_after"] > m["ndcg@10_before"] + 0.03
+    assert m["mrr@10_after"] > m["mrr@10_before"] + 0.03
+    assert m["ndcg@10_gain_ci"][0] > 0, "the bootstrap interval of the gain should exclude zero"
+    assert m["ir_evaluator_agrees"]
+
+
+def test_mechanics_shown_in_the_fast_profile(run_lesson):
+    m = run_lesson("notebooks/07_multiple_negatives_ranking.ipynb").metrics
+    assert m["sampler_batches_with_repeats"]["no_duplicates"] == 0
+    assert m["sampler_batches_with_repeats"]["batch_sampler (default)"] > 0
+    assert m["cached_mnrl_loss"] == pytest.approx(m["mnrl_loss"], rel=1e-4)
+    assert m["cached_gradient_match"]
+    by_dim = m["ndcg@10_by_dim"]["base model"]
+    assert by_dim["384"] > by_dim["48"], "cutting a normal model to 48 dimensions should cost quality"
