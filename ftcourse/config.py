@@ -44,6 +44,8 @@ class Profile:
     sts_learning_rate: float = 2e-5  # lesson 05
     pair_train_size: int | None = None  # lesson 04: MRPC training pairs; None = all (minus a 400-pair dev slice)
     pair_learning_rate: float = 2e-5  # lesson 04
+    triplet_per_class: int = 64  # lesson 06: Davidson training tweets per class (hate has 1,430 in all)
+    triplet_eval_per_class: int = 100  # lesson 06: held-out tweets per class, as kNN neighbours and again as test
     milestone_learning_rate: float = 5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)
     milestone_bootstrap: int = 1000  # lesson 10: bootstrap resamples of the test split for confidence intervals
 
@@ -69,6 +71,8 @@ PROFILES: dict[str, Profile] = {
         sts_learning_rate=1e-4,
         pair_train_size=192,  # 12 steps per loss
         pair_learning_rate=1e-4,
+        triplet_per_class=64,  # 192 tweets: 12 steps per loss
+        triplet_eval_per_class=100,
         milestone_learning_rate=1e-4,  # about 60 steps: a higher rate lets the model learn the labels in one short epoch
         milestone_bootstrap=200,
     ),
@@ -91,6 +95,8 @@ PROFILES: dict[str, Profile] = {
         sts_learning_rate=2e-5,
         pair_train_size=None,
         pair_learning_rate=2e-5,
+        triplet_per_class=600,
+        triplet_eval_per_class=400,
         milestone_learning_rate=5e-5,
         milestone_bootstrap=1000,
     ),
