@@ -68,7 +68,8 @@ def _pipeline(runner: str, defaults: str, numbers: dict):
     def handler(args: argparse.Namespace) -> int:
         from ftcourse import pipeline
 
-        cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config")}
+        # An empty positional list (no queries typed) must not hide the config file's list.
+        cli = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config") and v != []}
         options = pipeline.options_for(getattr(pipeline, defaults), cli, args.config, numbers)
         getattr(pipeline, runner)(options)
         return 0

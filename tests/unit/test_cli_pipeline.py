@@ -330,3 +330,13 @@ def test_evaluate_multilabel_classifier(trained_toy, tmp_path, capsys):
     assert "roc_auc_macro" in printed and "f1_macro" in printed and "top1_accuracy" not in printed  # top-k is for single-label
     rows = _jsonl(out)
     assert len(rows) == len(df) - 40 and rows["true"].map(set).le({"toxic", "insult"}).all() and rows["top_labels"].map(len).eq(2).all()
+
+
+def test_search_reads_model_corpus_and_queries_from_a_config_file(embedder_dir, faq_jsonl, tmp_path, capsys):
+    corpus = tmp_path / "answers.csv"
+    _jsonl(faq_jsonl)[["answer"]].head(20).to_csv(corpus, index=False)
+    config = tmp_path / "search.json"
+    config.write_text(json.dumps({"model-dir": str(embedder_dir), "corpus": str(corpus), "text-column": "answer", "queries": ["What is a novel coronavirus?"], "top-k": 1}))
+    assert main(["search", "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    assert "query: What is a novel coronavirus?" in printed and " 1. " in printed and " 2. " not in printed
