@@ -511,20 +511,22 @@ def _is_classifier(folder: Path) -> bool:
     return (folder / "labels.json").is_file() and (folder / "config.json").is_file()
 
 
-def _classifier_scores(model_dir: Path, df: pd.DataFrame, options: dict) -> tuple[dict, pd.DataFrame, list[dict]]:
+def _classifier_scores(model_dir: Path, df: pd.DataFrame, options: dict, name: str = "evaluation data") -> tuple[dict, pd.DataFrame, list[dict]]:
     """Headline numbers, a per-label table and per-example top-k predictions of one saved classifier."""
     from ftcourse.evaluation import multilabel_report, top_k_accuracy
     from ftcourse.predict import MULTI, load_classifier
-    from ftcourse.train.classifier import encode_labels
+    from ftcourse.train.classifier import check_frame, encode_labels, infer_problem_type
     from ftcourse.workflow import evaluate_saved
 
-    loaded = load_classifier(model_dir)
     saved = json.loads((model_dir / "labels.json").read_text())
     text_column = options["text_column"] or saved.get("text_column", "text")
-    label_columns = _as_list(options["label_columns"]) or list(saved.get("label_columns") or loaded.label_names)
+    label_columns = _as_list(options["label_columns"]) or list(saved.get("label_columns") or saved["label_names"])
+    problem_type = saved.get("problem_type") or infer_problem_type(label_columns)
+    # The data is checked before the weights are loaded: a wrong file fails in a second, not after a load.
+    check_frame(df, text_column, label_columns, name, problem_type)
+    y, names = encode_labels(df, label_columns, problem_type, saved["label_names"], name)
+    loaded = load_classifier(model_dir)
     table, summary, probs = evaluate_saved(loaded, df, text_column, label_columns, options["batch_size"])
-    names = loaded.label_names
-    y, _ = encode_labels(df, label_columns, loaded.problem_type, names, "evaluation data")
     headline: dict = {}
     if loaded.problem_type == MULTI:
         per_label = table[["n_positives", "roc_auc", "pr_auc", "f1_tuned", "status"]]
@@ -573,7 +575,7 @@ def run_evaluate(options: dict) -> dict:
     df, meta = load_table(options["data"], options["data_dir"])
 
     if _is_classifier(folder):
-        headline, per_label, examples = _classifier_scores(folder, df, options)
+        headline, per_label, examples = _classifier_scores(folder, df, options, meta["name"])
         result: dict = {"kind": "classifier", "metrics": headline}
         _print_table(f"per label, {folder} on {meta['name']} ({len(df)} rows)", per_label)
         columns = {str(folder): headline}
@@ -584,7 +586,7 @@ def run_evaluate(options: dict) -> dict:
                     f"--compare {other}: not a saved classifier folder. Fix: compare with another train-classifier output, or score the "
                     "frozen base model with `ftcourse train-classifier --evaluate-only MODEL_DIR --compare`."
                 )
-            result["compare"], _, _ = _classifier_scores(other, df, options)
+            result["compare"], _, _ = _classifier_scores(other, df, options, meta["name"])
             columns = {f"{other} (compare)": result["compare"], str(folder): headline}
         _print_table("headline", _side_by_side(columns))
         if options["output"]:

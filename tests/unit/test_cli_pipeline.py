@@ -249,6 +249,7 @@ def broken_files(work):
     (work / "holes.jsonl").write_text('{"question": "q", "answer": ""}\n{"question": "q2", "answer": "a2"}\n')
     (work / "scores5.csv").write_text("sentence1,sentence2,score\na,b,4.5\nc,d,1.0\n")
     (work / "not_a_model").mkdir(exist_ok=True)
+    (work / "unseen.jsonl").write_text('{"text": "the cat", "label": 9}\n')
     return work
 
 
@@ -279,15 +280,17 @@ def broken_files(work):
         (["evaluate", "{tiny}", "--data", "{w}/triples.jsonl"], "not a pair table"),
         (["evaluate", "{tiny}", "--data", "{w}/garbage.csv"], "not UTF-8"),
         (["evaluate", "--data", "{faq}"], "'model_dir' is required"),
+        (["evaluate", "{clf}", "--data", "{faq}"], "missing column(s) ['text', 'label']"),
+        (["evaluate", "{clf}", "--data", "{w}/unseen.jsonl"], "outside the known labels"),
         (["search", "{tiny}", "--corpus", "{w}/nowhere.txt", "query"], "no such file"),
         (["search", "{tiny}", "--corpus", "{faq}", "query"], "no column 'text'"),
         (["search", "{tiny}", "--corpus", "{faq}"], "no query given"),
         (["search", "{w}/no-model", "--corpus", "{faq}", "--text-column", "answer", "query"], "no such model folder"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_line(argv, message, broken_files, davidson_csv, faq_jsonl, tiny_bert_dir, capsys, monkeypatch):
+def test_bad_input_exits_2_with_one_clear_line(argv, message, broken_files, davidson_csv, faq_jsonl, tiny_bert_dir, classifier_dir, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    names = {"w": broken_files, "davidson": davidson_csv, "faq": faq_jsonl, "tiny": tiny_bert_dir}
+    names = {"w": broken_files, "davidson": davidson_csv, "faq": faq_jsonl, "tiny": tiny_bert_dir, "clf": classifier_dir}
     argv = [a.format(**names) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
