@@ -44,6 +44,24 @@ def test_map_at_all_docs_matches_sklearn_average_precision(ranking_case):
         assert per_query.loc[i, "map@30"] == pytest.approx(average_precision_score(truth, scores[i]))
 
 
+def test_retrieval_matches_sentence_transformers_information_retrieval_evaluator(ranking_case):
+    # The library's own metric code, fed our score matrix: same conventions for MRR, Recall, nDCG and MAP.
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    scores, relevant = ranking_case
+    ks = [1, 3, 5, 10]
+    queries = {f"q{i:03d}": f"query {i}" for i in range(len(scores))}
+    corpus = {f"d{j:03d}": f"doc {j}" for j in range(scores.shape[1])}
+    relevant_docs = {f"q{i:03d}": {f"d{j:03d}" for j in rel} for i, rel in enumerate(relevant)}
+    evaluator = InformationRetrievalEvaluator(queries, corpus, relevant_docs, mrr_at_k=ks, ndcg_at_k=ks, accuracy_at_k=ks, precision_recall_at_k=ks, map_at_k=ks)
+    results = [[{"corpus_id": f"d{j:03d}", "score": float(row[j])} for j in range(len(row))] for row in scores]
+    reference = evaluator.compute_metrics(results)
+    got = ev.retrieval_metrics(scores, relevant, ks=ks)
+    for k in ks:
+        for ours, theirs in (("ndcg", "ndcg@k"), ("mrr", "mrr@k"), ("recall", "recall@k"), ("map", "map@k")):
+            assert got[f"{ours}@{k}"] == pytest.approx(reference[theirs][k]), (ours, k)
+
+
 def test_mrr_and_recall_on_a_hand_checked_ranking():
     scores = np.array([[0.9, 0.8, 0.7, 0.6], [0.1, 0.2, 0.3, 0.4]])
     relevant = [{1, 3}, {0}]  # query 0: hits at ranks 2 and 4; query 1: doc 0 is ranked last (4)
