@@ -117,6 +117,20 @@ def test_pair_classification_matches_brute_force_sklearn():
     assert got["average_precision"] == pytest.approx(average_precision_score(labels, scores))
 
 
+def test_pair_classification_agrees_with_sentence_transformers_binary_evaluator():
+    from sentence_transformers.sentence_transformer.evaluation import BinaryClassificationEvaluator as Binary
+
+    rng = np.random.default_rng(13)
+    labels = rng.integers(0, 2, 120)
+    scores = labels * 0.4 + rng.random(120)
+    got = ev.pair_classification_metrics(scores, labels)
+    accuracy, _ = Binary.find_best_acc_and_threshold(scores, labels, True)
+    f1, precision, recall, _ = Binary.find_best_f1_and_threshold(scores, labels, True)
+    assert got["accuracy"] == pytest.approx(accuracy)
+    assert got["f1"] == pytest.approx(f1)
+    assert (got["precision"], got["recall"]) == pytest.approx((precision, recall))
+
+
 def test_pair_classification_with_distances_flips_the_rule():
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 2, 60)
