@@ -608,14 +608,31 @@ def _label_counts(targets: np.ndarray, names: list[str], problem_type: str) -> d
 # Thresholds, reports and the model card.
 
 
+def tune_label_thresholds(y_true: np.ndarray, probs: np.ndarray, names: list[str], min_positives: int = 5) -> dict[str, float]:
+    """Per-label F1-maximising thresholds (:func:`ftcourse.evaluation.tune_thresholds`), only where tuning means something.
+
+    A label with fewer than ``min_positives`` positives in the split keeps 0.5: a threshold fitted to
+    one or two examples is noise, and would flag unrelated texts on new data.
+
+    Returns:
+        ``{label: threshold}``.
+    """
+    from ftcourse.evaluation import tune_thresholds
+
+    y_true = np.asarray(y_true).astype(int)
+    tunable = [j for j, _ in enumerate(names) if y_true[:, j].sum() >= min_positives]
+    thresholds = dict.fromkeys(names, 0.5)
+    if tunable:
+        tuned = tune_thresholds(y_true[:, tunable], np.asarray(probs)[:, tunable], label_names=[names[j] for j in tunable])
+        thresholds.update({k: float(v) for k, v in tuned.items()})
+    return thresholds
+
+
 def _tune_thresholds(problem_type: str, y_true: np.ndarray, probs: np.ndarray, names: list[str]) -> dict[str, float]:
     # Multi-label decisions are one threshold per label, tuned on validation; single-label uses argmax.
     if problem_type != MULTI:
         return {n: 0.5 for n in names}
-    from ftcourse.evaluation import tune_thresholds
-
-    tuned = tune_thresholds(np.asarray(y_true).astype(int), probs, label_names=names)
-    return {n: float(tuned[n]) for n in names}
+    return tune_label_thresholds(y_true, probs, names)
 
 
 def evaluation_report(

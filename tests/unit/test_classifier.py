@@ -131,3 +131,15 @@ def test_evaluation_report_matches_sklearn():
     assert np.isnan(table.loc["rare", "roc_auc"]) and summary["not_evaluated"] == ["rare"]
     assert summary["roc_auc_macro"] == pytest.approx(table.loc["a", "roc_auc"])
     assert table.loc["a", "threshold"] == 0.4
+
+
+def test_thresholds_are_tuned_only_for_labels_with_enough_positives():
+    from ftcourse.evaluation import tune_thresholds
+    from ftcourse.train.classifier import tune_label_thresholds
+
+    rng = np.random.default_rng(1)
+    y = np.column_stack([rng.integers(0, 2, 50), np.r_[1, 1, np.zeros(48)]]).astype(int)
+    probs = rng.random((50, 2))
+    thresholds = tune_label_thresholds(y, probs, ["common", "rare"])
+    assert thresholds["rare"] == 0.5
+    assert thresholds["common"] == tune_thresholds(y[:, :1], probs[:, :1], ["common"])["common"]
