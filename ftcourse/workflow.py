@@ -356,7 +356,8 @@ def run_train_classifier(options: dict) -> dict:
             batch_size=options["batch_size"],
             learning_rate=options["learning_rate"],
             max_length=options["max_length"],
-            class_weighting="inverse" if options["balance_classes"] else None,
+            # Multi-label: square-root positive weights (the plain ratio reaches ~600 for Jigsaw's threat label).
+            class_weighting=("sqrt_inverse" if len(label_columns) > 1 else "inverse") if options["balance_classes"] else None,
             seed=options["seed"],
             resume=bool(options["resume"]),
             dataset_name=meta["name"],
