@@ -492,6 +492,8 @@ def run_train_embedder(options: dict) -> dict:
             report["before"] = _short(test_eval(base), "held-out")
             report["after"] = _short(test_eval(model), "held-out")
             _print_table(f"held-out ({sizes['test_size']} rows): base vs fine-tuned", _side_by_side({"base": report["before"], "fine-tuned": report["after"]}))
+        if (out / "eval").is_dir() and not any((out / "eval").iterdir()):
+            (out / "eval").rmdir()  # the trainer makes it for evaluator CSVs, which we do not write
         _write_progress(
             out, completed=True, finished=datetime.now(timezone.utc).isoformat(timespec="seconds"), duration_seconds=round(seconds, 1),
             final_model=str(saved), held_out_before=report.get("before"), held_out_after=report.get("after"),

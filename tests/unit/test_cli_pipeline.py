@@ -135,7 +135,7 @@ def test_train_embedder_writes_every_artefact(embedder_dir):
     steps = [json.loads(line) for line in (embedder_dir / "training_metrics.jsonl").read_text().splitlines()]
     assert any("loss" in s for s in steps) and any("eval_validation_cosine_ndcg@10" in s for s in steps)
     assert "done in" in (embedder_dir / "train.log").read_text()
-    assert not list(embedder_dir.glob("checkpoint-*"))  # the final model replaces them
+    assert not list(embedder_dir.glob("checkpoint-*")) and not (embedder_dir / "eval").exists()  # the final model replaces them
 
 
 def test_train_embedder_test_only_scores_the_saved_model(embedder_dir, faq_jsonl, capsys):
