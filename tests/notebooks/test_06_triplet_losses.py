@@ -1,0 +1,16 @@
+import math
+
+import pytest
+
+pytestmark = pytest.mark.notebook
+LOSSES = ("triplet", "batch_all_triplet", "batch_hard_triplet")
+
+
+def test_triplet_losses_bring_classes_together_on_held_out_tweets(run_lesson):
+    m = run_lesson("notebooks/06_triplet_losses.ipynb").metrics
+    for name in ("base model", *LOSSES):
+        assert math.isfinite(m["knn_accuracy"][name]) and math.isfinite(m["triplet_accuracy"][name])
+    best = m["best_loss"]
+    # the claim: after training, held-out tweets sit nearer tweets of their own class
+    assert m["knn_accuracy"][best] > m["knn_accuracy"]["base model"] + 0.02
+    assert max(m["triplet_accuracy"][loss] for loss in LOSSES) > m["triplet_accuracy"]["base model"] + 0.02
