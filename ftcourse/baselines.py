@@ -155,7 +155,7 @@ def decision_matrix(
         [
             {"factor": "domain", "evidence": f"frozen embeddings {by.loc[frozen, 'macro_f1']:.3f} vs TF-IDF {by.loc[tfidf, 'macro_f1']:.3f} macro-F1 ({gap:+.3f})", "points to": domain},
             {"factor": "data size", "evidence": f"macro-F1 gained per doubling of the data at the largest size: fine-tuned {slope_ft:+.3f}, TF-IDF {slope_tfidf:+.3f}", "points to": size},
-            {"factor": "baseline quality", "evidence": f"best cheap approach {best_cheap}: {base['macro_f1']:.3f} [{base['macro_f1_low']:.3f}, {base['macro_f1_high']:.3f}]; fine-tuned {ft['macro_f1']:.3f} [{ft['macro_f1_low']:.3f}, {ft['macro_f1_high']:.3f}]; paired difference {delta:+.3f}, p = {p:.3f}", "points to": quality},
+            {"factor": "baseline quality", "evidence": f"best cheap approach {best_cheap}: {base['macro_f1']:.3f} [{base['macro_f1_low']:.3f}, {base['macro_f1_high']:.3f}]; fine-tuned {ft['macro_f1']:.3f} [{ft['macro_f1_low']:.3f}, {ft['macro_f1_high']:.3f}]; paired difference {delta:+.3f}; the fine-tune is ahead in {1 - p:.0%} of paired bootstrap resamples", "points to": quality},
             {"factor": "budget", "evidence": f"fine-tune {ft['seconds']:.0f} s vs {best_cheap} {base['seconds']:.1f} s on this machine ({cost_ratio:.0f}x)", "points to": budget},
         ]
     ).set_index("factor")
