@@ -705,3 +705,24 @@ def check_label_distribution(labels: Iterable, expected: Iterable | dict | None 
         if short:
             raise DataError(f"Column {name!r}: label(s) with fewer than {min_count} row(s): {short}; counts are {counts.to_dict()}. Fix: check the label mapping and the split.")
     return counts
+
+
+def stratified_sample(df: pd.DataFrame, label_column: str, n: int | None, seed: int = 42) -> pd.DataFrame:
+    """About ``n`` rows of ``df`` with every class in its original share (all rows when ``n`` is None or too large).
+
+    Args:
+        df: the data; expected column: ``label_column``.
+        label_column: the class column to keep proportions of.
+        n: rows wanted; None keeps everything.
+        seed: random seed.
+
+    Returns:
+        The sample (original index kept). Each class is sampled with the same fraction, so the total
+        can differ from ``n`` by rounding, by at most one row per class.
+    """
+    _require(df, label_column)
+    if n is None or n >= len(df):
+        return df
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}.")
+    return df.groupby(label_column, group_keys=False).sample(frac=n / len(df), random_state=seed)

@@ -223,3 +223,15 @@ def test_check_label_distribution_catches_single_label_bug():
         prepare.check_label_distribution([0, None, 1])
     with pytest.raises(DataError, match=r"\{2: 0\}"):
         prepare.check_label_distribution([0, 1, 1], expected={"a": 0, "b": 1, "c": 2})
+
+
+def test_stratified_sample_keeps_class_shares():
+    from ftcourse.prepare import stratified_sample
+
+    df = pd.DataFrame({"text": [f"t{i}" for i in range(1000)], "label": [0] * 900 + [1] * 100})
+    sample = stratified_sample(df, "label", 200, seed=1)
+    assert abs(len(sample) - 200) <= 2
+    assert sample["label"].value_counts().to_dict() == {0: 180, 1: 20}
+    assert stratified_sample(df, "label", None) is df
+    with pytest.raises(DataError, match="not found"):
+        stratified_sample(df, "class", 10)
