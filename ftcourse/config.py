@@ -48,6 +48,8 @@ class Profile:
     triplet_eval_per_class: int = 100  # lesson 06: held-out tweets per class, as kNN neighbours and again as test
     milestone_learning_rate: float = 5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)
     milestone_bootstrap: int = 1000  # lesson 10: bootstrap resamples of the test split for confidence intervals
+    imbalance_train_size: int | None = None  # lesson 09: training tweets per method (five trainings); None = the whole train split
+    imbalance_eval_size: int | None = None  # lesson 09: validation and test tweets each; None = whole splits
     milestone_train_size: int | None = None  # lesson 10: training comments for both models; None = the whole train split
 
 
@@ -76,6 +78,8 @@ PROFILES: dict[str, Profile] = {
         triplet_eval_per_class=100,
         milestone_learning_rate=1e-4,  # about 60 steps: a higher rate lets the model learn the labels in one short epoch
         milestone_bootstrap=200,
+        imbalance_train_size=400,  # five trainings of MiniLM on 2 CPU cores: each must take well under a minute
+        imbalance_eval_size=300,
         milestone_train_size=600,  # training is most of the lesson time on a CPU; 600 comments already beat chance on every label
     ),
     "full": Profile(
