@@ -156,15 +156,15 @@ def check_loss_choice(choices: dict) -> None:
     expected = {
         "pairs with a similarity score between 0 and 1": {"cosine_similarity", "cosent", "angle"},
         "pairs labelled 1 (paraphrase) or 0 (not)": {"contrastive", "online_contrastive"},
-        "questions with their answers, nothing else": {"mnrl", "cached_mnrl"},
-        "single texts with a class label": {"batch_all_triplet", "batch_hard_triplet"},
+        "questions with their answers, nothing else": {"mnrl", "cached_mnrl", "mnsrl", "matryoshka_mnrl"},
+        "single texts with a class label": {"batch_all_triplet", "batch_hard_triplet", "batch_semi_hard_triplet"},
     }
     if not isinstance(choices, dict) or set(choices) != set(expected):
         _fail("choices must be a dict with exactly the four descriptions as keys.", "copy the keys from the cell above and fill in a loss name for each.")
     for description, ok in expected.items():
         answer = str(choices[description]).lower()
         if answer not in ok:
-            _fail(f"for '{description}' you chose {answer!r}.", "look at which columns each loss expects (ftcourse.losses.LOSSES) and which column this data has.")
+            _fail(f"for '{description}' you chose {answer!r}.", "look at which columns each loss expects (the table printed above, ftcourse.losses.loss_table()) and which columns this data has.")
     _passed("each format goes to a loss that expects exactly its columns.")
 
 

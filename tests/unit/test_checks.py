@@ -143,3 +143,13 @@ def test_thresholds():
 
     checks.check_thresholds(right)
     _rejects(checks.check_thresholds, lambda y, p, names: dict.fromkeys(names, 0.5), "0.5")
+
+
+def test_loss_choice_answers_exist_in_the_registry():
+    from ftcourse import checks as module
+    from ftcourse.losses import list_losses
+
+    accepted = {"cosine_similarity", "cosent", "angle", "contrastive", "online_contrastive", "mnrl", "cached_mnrl", "mnsrl",
+                "matryoshka_mnrl", "batch_all_triplet", "batch_hard_triplet", "batch_semi_hard_triplet"}
+    assert accepted <= set(list_losses())
+    assert module.check_loss_choice.__doc__

@@ -1,8 +1,8 @@
 """environment.yml and pyproject.toml must name the same dependencies."""
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 from tests.conftest import REPO_ROOT
