@@ -147,6 +147,7 @@ def encode_labels(
         bad = ids < 0
     if bad.any():
         example = values[bad].iloc[0]
+        example = example.item() if hasattr(example, "item") else example  # show 9, not np.int64(9)
         raise DataError(
             f"{name}: column {col!r} has {int(bad.sum())} value(s) outside the known labels {names}, e.g. {example!r}. "
             "Fix: labels are fixed by the training split; correct those rows or add the class to the training data."

@@ -143,3 +143,8 @@ def test_thresholds_are_tuned_only_for_labels_with_enough_positives():
     thresholds = tune_label_thresholds(y, probs, ["common", "rare"])
     assert thresholds["rare"] == 0.5
     assert thresholds["common"] == tune_thresholds(y[:, :1], probs[:, :1], ["common"])["common"]
+
+
+def test_unseen_numeric_label_is_shown_as_a_plain_number():
+    with pytest.raises(DataError, match=r"e\.g\. 9\. Fix"):
+        encode_labels(pd.DataFrame({"label": [0, 9]}), ["label"], SINGLE, ["a", "b", "c"], "test split")
