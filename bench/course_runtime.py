@@ -4,7 +4,8 @@ The notebook runs in a Jupyter kernel (a child process), so memory is the peak r
 this process's children, sampled every 0.2 s.
 
 Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/course_runtime.py --profile fast [NOTEBOOK ...]
-Writes bench/results/course_runtime_<profile>.json and .md (merged with earlier runs of other notebooks).
+Writes bench/results/course_runtime_<profile>.json (with each notebook's metrics.json) and .md, after every
+notebook, merged with earlier runs of other notebooks. On a CPU the full profile uses ftcourse.config.FULL_ON_CPU.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import tempfile
 import threading
 import time
@@ -36,7 +38,7 @@ def _children_rss_mib() -> float:
 
 
 def measure(notebook: Path, profile: str, workdir: Path) -> dict:
-    """Run one notebook; return its wall time, peak kernel memory and whether it succeeded."""
+    """Run one notebook; return its wall time, peak kernel memory, whether it succeeded and its metrics.json."""
     peak, stop = [0.0], threading.Event()
 
     def sample():
@@ -47,41 +49,57 @@ def measure(notebook: Path, profile: str, workdir: Path) -> dict:
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     start = time.perf_counter()
-    error = None
+    error, metrics = None, None
     try:
-        run_notebook(notebook, workdir / "executed", workdir / "outputs", profile=profile)
+        metrics = run_notebook(notebook, workdir / "executed", workdir / "outputs", profile=profile).metrics
     except Exception as exc:  # a failing notebook is a result too
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     seconds = time.perf_counter() - start
     stop.set()
     thread.join()
-    return {"seconds": round(seconds, 1), "peak_kernel_rss_mib": round(peak[0], 1), "ok": error is None, "error": error}
+    return {"seconds": round(seconds, 1), "peak_kernel_rss_mib": round(peak[0], 1), "ok": error is None, "error": error, "metrics": metrics}
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=RESULTS.parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_summary(results: dict, profile: str, path: Path) -> None:
+    """Write the JSON and a markdown table (run after every notebook, so a long run keeps what it measured)."""
+    results["total_seconds"] = round(sum(r["seconds"] for r in results["notebooks"].values()), 1)
+    path.write_text(json.dumps(results, indent=2, sort_keys=True))
+    lines = [f"# Course runtime, {profile} profile", "", f"Machine: {results['machine']}; device: {results['device']}.", "",
+             "| notebook | wall time (s) | peak kernel memory (MiB) | ok | measured (commit) |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['seconds']} | {v['peak_kernel_rss_mib']} | {'yes' if v['ok'] else 'NO: ' + str(v['error'])} | {v['measured']} ({v.get('commit', '?')}) |"
+              for k, v in sorted(results["notebooks"].items())]
+    lines += ["", f"Total: {results['total_seconds']} s ({results['total_seconds'] / 60:.1f} min)."]
+    path.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines), flush=True)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--profile", choices=["fast", "full"], default="fast")
+    parser.add_argument("--workdir", default=None, help="keep the executed notebooks and outputs here (default: a temp folder)")
     args = parser.parse_args(argv)
+    from ftcourse.models import pick_device
+
     notebooks = [Path(n) for n in args.notebooks] or list_notebooks()
+    RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"course_runtime_{args.profile}.json"
     results = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
+    results["device"] = pick_device()
     with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.workdir or tmp)
         for notebook in notebooks:
             print(f"{notebook.name} ({args.profile}) ...", flush=True)
-            results["notebooks"][notebook.stem] = {**measure(notebook, args.profile, Path(tmp)), "measured": time.strftime("%Y-%m-%d %H:%M")}
-            print(f"  {results['notebooks'][notebook.stem]}", flush=True)
-    results["total_seconds"] = round(sum(r["seconds"] for r in results["notebooks"].values()), 1)
-    RESULTS.mkdir(exist_ok=True)
-    path.write_text(json.dumps(results, indent=2, sort_keys=True))
-    lines = [f"# Course runtime, {args.profile} profile", "", f"Machine: {results['machine']}.", "",
-             "| notebook | wall time (s) | peak kernel memory (MiB) | ok | measured |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['seconds']} | {v['peak_kernel_rss_mib']} | {'yes' if v['ok'] else 'NO: ' + str(v['error'])} | {v['measured']} |"
-              for k, v in sorted(results["notebooks"].items())]
-    lines += ["", f"Total: {results['total_seconds']} s."]
-    path.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+            results["notebooks"][notebook.stem] = {**measure(notebook, args.profile, workdir), "measured": time.strftime("%Y-%m-%d %H:%M"), "commit": _commit()}
+            write_summary(results, args.profile, path)
 
 
 if __name__ == "__main__":

@@ -110,11 +110,27 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def get_profile(name: str = "fast", **overrides) -> Profile:
+# The full profile without a CUDA GPU: the whole data where it fits, otherwise the largest slice
+# that keeps a notebook under about 30 minutes on two CPU cores (measured: bench/results/course_runtime_full.md).
+FULL_ON_CPU: dict = {
+    "epochs": 2,
+    "train_size": 4000,  # lessons 01 and 03: Davidson fine-tunes run at about 30 tweets/s on two cores
+    "eval_size": 2000,
+    "learning_curve_sizes": (250, 1000, 4000),
+    "imbalance_train_size": 3000,  # lesson 09 trains five models: 5 x 2 epochs x 3,000 tweets
+    "imbalance_eval_size": 1500,
+}
+
+
+def get_profile(name: str = "fast", device: str | None = None, **overrides) -> Profile:
     """Return the named profile, with any non-None keyword overriding one of its fields.
+
+    ``full`` on a CUDA GPU uses the whole data; on a CPU (or Apple MPS) it takes the sizes in
+    :data:`FULL_ON_CPU`, so that each notebook still finishes in about half an hour on a laptop.
 
     Args:
         name: ``"fast"`` or ``"full"``.
+        device: ``"cuda"``, ``"mps"`` or ``"cpu"``; default: the best device here (``pick_device``).
         **overrides: field values to replace (``None`` values are ignored, so a notebook's
             ``TRAIN_SIZE = None`` parameter means "take the profile's size").
 
@@ -125,6 +141,11 @@ def get_profile(name: str = "fast", **overrides) -> Profile:
     if key not in PROFILES:
         raise ValueError(f"Unknown profile {name!r}: choose one of {sorted(PROFILES)} (PROFILE parameter or --profile).")
     profile = PROFILES[key]
+    if key == "full":
+        from ftcourse.models import pick_device
+
+        if (device or pick_device()) != "cuda":
+            profile = dataclasses.replace(profile, **FULL_ON_CPU)
     known = {f.name for f in dataclasses.fields(Profile)}
     unknown = set(overrides) - known
     if unknown:

@@ -326,6 +326,26 @@ def _iterative_stratification(y: np.ndarray, test_size: float, rng: np.random.Ge
     return side == 1
 
 
+def _same_text_keys(df: pd.DataFrame, text_column: str | None) -> np.ndarray | None:
+    # One integer per row, equal for rows with the same normalised text; None when every text is distinct.
+    if text_column is None or text_column not in df.columns:
+        return None
+    _require_text(df, text_column)
+    keys = pd.factorize(normalize_text(df[text_column], lowercase=True))[0]
+    return keys if keys.max() + 1 < len(keys) else None
+
+
+def _merge_partitions(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    # Group ids of the finest partition that never separates rows sharing either id (connected components).
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = pd.factorize(first)[0], pd.factorize(second)[0]
+    size = a.max() + 1 + b.max() + 1
+    graph = coo_matrix((np.ones(len(a)), (a, a.max() + 1 + b)), shape=(size, size))
+    return connected_components(graph, directed=False)[1][a]
+
+
 def split(
     df: pd.DataFrame,
     test_size: float = 0.2,
@@ -333,8 +353,14 @@ def split(
     stratify: str | None = None,
     groups: str | Sequence | np.ndarray | None = None,
     label_columns: Sequence[str] | None = None,
+    text_column: str | None = "text",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split a DataFrame in two, optionally stratified, group-aware or multi-label stratified.
+
+    Rows whose ``text_column`` is identical after ``normalize_text(..., lowercase=True)`` always land
+    on the same side, whatever the mode: a retweet in train and its copy in test would make the test
+    score partly a memory test (Davidson has 206 such rows). When the data has such duplicates, sizes
+    and class shares are those of the distinct texts, so they can differ slightly from ``test_size``.
 
     * ``stratify="label"``: each class keeps its share on both sides (``train_test_split``).
     * ``groups``: every group lands on one side (``GroupShuffleSplit``; with ``stratify`` as well,
@@ -350,6 +376,8 @@ def split(
         stratify: a single-label column to stratify on.
         groups: a column name, or one group id per row.
         label_columns: 0/1 label columns for multi-label stratification.
+        text_column: the column whose exact (normalised) duplicates are kept together; ignored when
+            the table has no such column; ``None`` turns the grouping off (only to show what leaks).
 
     Returns:
         ``(train, test)`` DataFrames; the original index is kept so rows can be traced back.
@@ -364,6 +392,16 @@ def split(
     if stratify is not None and label_columns:
         raise ValueError("Pass either stratify (one label column) or label_columns (multi-label), not both.")
     positions = np.arange(len(df))
+    text_keys = _same_text_keys(df, text_column)
+    if text_keys is not None and groups is None:
+        # Split one representative row per distinct text, then bring each text's copies along.
+        first_rows = np.unique(text_keys, return_index=True)[1]
+        kept = df.iloc[first_rows].reset_index(drop=True)
+        _, test_part = split(kept, test_size, seed, stratify=stratify, label_columns=label_columns, text_column=None)
+        key_in_test = np.zeros(len(first_rows), dtype=bool)
+        key_in_test[test_part.index.to_numpy()] = True
+        is_test = key_in_test[text_keys]
+        return df.iloc[positions[~is_test]], df.iloc[positions[is_test]]
     if stratify is not None:
         _require_labels(df, stratify)
         counts = df[stratify].value_counts()
@@ -378,6 +416,8 @@ def split(
             raise DataError(f"groups has {len(group_ids)} values for {len(df)} rows. Fix: pass one group id per row (e.g. duplicate_groups(df['text'])).")
         if pd.isna(group_ids).any():
             raise DataError("groups has missing values. Fix: give every row a group id (a row alone can be its own group).")
+        if text_keys is not None:
+            group_ids = _merge_partitions(group_ids, text_keys)
         if label_columns:
             raise ValueError("Group-aware multi-label splitting is not supported. Fix: split by groups with stratify=None, or remove duplicates first.")
         if len(np.unique(group_ids)) < 2:

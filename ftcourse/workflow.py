@@ -183,19 +183,25 @@ def load_table(data: str | os.PathLike, data_dir: str | os.PathLike | None = Non
 
 
 def three_way_split(
-    df: pd.DataFrame, label_columns: Sequence[str], test_size: float = 0.15, val_size: float = 0.15, seed: int = 42
+    df: pd.DataFrame,
+    label_columns: Sequence[str],
+    test_size: float = 0.15,
+    val_size: float = 0.15,
+    seed: int = 42,
+    text_column: str = "text",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train / validation / test split, stratified on the labels (:func:`ftcourse.prepare.split`).
 
     Several 0/1 columns use iterative (multi-label) stratification; one class column uses ordinary
-    stratification. ``test_size`` and ``val_size`` are shares of the whole table.
+    stratification. ``test_size`` and ``val_size`` are shares of the whole table. Copies of a text
+    (after normalisation) stay in one of the three parts.
     """
     from ftcourse.prepare import split
 
     label_columns = list(label_columns)
     keys = {"label_columns": label_columns} if len(label_columns) > 1 else {"stratify": label_columns[0]}
-    rest, test = split(df, test_size=test_size, seed=seed, **keys)
-    train, val = split(rest, test_size=val_size / (1 - test_size), seed=seed, **keys)
+    rest, test = split(df, test_size=test_size, seed=seed, text_column=text_column, **keys)
+    train, val = split(rest, test_size=val_size / (1 - test_size), seed=seed, text_column=text_column, **keys)
     return train, val, test
 
 
@@ -329,7 +335,7 @@ def run_train_classifier(options: dict) -> dict:
     check_frame(df, text_column, label_columns, meta["name"])
     if options["max_rows"]:
         df = df.sample(n=min(int(options["max_rows"]), len(df)), random_state=options["seed"]).sort_index()
-    train, val, test = three_way_split(df, label_columns, options["test_size"], options["val_size"], options["seed"])
+    train, val, test = three_way_split(df, label_columns, options["test_size"], options["val_size"], options["seed"], text_column=text_column)
     from ftcourse.train.common import is_main_process
 
     if is_main_process():  # under torchrun, one process reports

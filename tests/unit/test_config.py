@@ -32,3 +32,16 @@ def test_seed_everything_repeats_random_draws():
     first = (random.random(), np.random.rand(), torch.rand(1).item())
     seed_everything(7)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+
+
+def test_full_profile_takes_the_whole_data_on_a_gpu_and_cpu_sized_slices_elsewhere():
+    from ftcourse.config import FULL_ON_CPU, get_profile
+
+    on_gpu, on_cpu = get_profile("full", device="cuda"), get_profile("full", device="cpu")
+    assert on_gpu.train_size is None and on_gpu.imbalance_train_size is None and on_gpu.epochs == 3
+    for field_name, value in FULL_ON_CPU.items():
+        assert getattr(on_cpu, field_name) == value
+    assert get_profile("full", device="mps").train_size == FULL_ON_CPU["train_size"]
+    # A notebook parameter still wins over the CPU size.
+    assert get_profile("full", device="cpu", train_size=123).train_size == 123
+    assert get_profile("fast", device="cuda") == get_profile("fast", device="cpu")
