@@ -59,7 +59,7 @@ def _cmd_train_classifier(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from ftcourse.workflow import run_predict
 
-    run_predict(args.model_dir, args.texts, file=args.file, text_column=args.text_column, batch_size=args.batch_size, output=args.output)
+    run_predict(args.model_dir, args.texts, file=args.file, text_column=args.text_column, batch_size=args.batch_size, output=args.output, overwrite=args.overwrite)
     return 0
 
 
@@ -108,6 +108,7 @@ def _add_pipeline_commands(sub) -> None:
     pd_.add_argument("--labels-to-filter", help="comma-separated labels whose rows are removed")
     pd_.add_argument("--reduce-majority-to", type=float, metavar="FRACTION", help="keep this share of the largest class, in the train split only")
     pd_.add_argument("--test-size", type=float, help="share of rows in the test split (default: 0.2)")
+    pd_.add_argument("--overwrite", action="store_true", default=None, help="replace the output files of an earlier run")
     pd_.add_argument("--seed", type=int, help="default: 42")
     pd_.add_argument("--push-to-hub", metavar="REPO", help="also upload both splits as a Hub dataset (online; token from HF_TOKEN only)")
     pd_.set_defaults(func=_cmd_prepare_data)
@@ -132,6 +133,7 @@ def _add_pipeline_commands(sub) -> None:
     te.add_argument("--train-split", type=float, help="share of rows trained on; the rest is held out (default: 0.9)")
     te.add_argument("--output-dir", help="default: outputs/embedder")
     te.add_argument("--resume", action="store_true", default=None, help="continue from the last complete checkpoint in OUTPUT_DIR")
+    te.add_argument("--overwrite", action="store_true", default=None, help="train again into an OUTPUT_DIR that holds an earlier run")
     te.add_argument("--test-only", action="store_true", default=None, help="do not train: score OUTPUT_DIR/model (else the base model) on the held-out part")
     te.add_argument("--seed", type=int, help="default: 42")
     te.set_defaults(func=_cmd_train_embedder)
@@ -150,6 +152,7 @@ def _add_pipeline_commands(sub) -> None:
     ev.add_argument("--label-columns", help="classifier: label column(s) (default: as in training)")
     ev.add_argument("--output", help="classifier: per-example predictions (.jsonl); embedder: metrics (.json)")
     ev.add_argument("--compare", metavar="BASE_MODEL", help="also score this model (embedder: the base model; classifier: another saved classifier)")
+    ev.add_argument("--overwrite", action="store_true", default=None, help="replace an existing --output file")
     ev.add_argument("--top-k", type=int, help="labels kept per example (default: 3)")
     ev.add_argument("--batch-size", type=int, help="default: 32")
     ev.set_defaults(func=_cmd_evaluate)
@@ -220,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--evaluate-only", metavar="MODEL_DIR", help="do not train: evaluate a saved model on the test split")
     tc.add_argument("--compare", action="store_true", default=None, help="also score the base model (frozen embeddings + logistic regression)")
     tc.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint in OUTPUT/checkpoints")
+    tc.add_argument("--overwrite", action="store_true", default=None, help="train again into an OUTPUT folder that holds an earlier run")
     tc.add_argument("--seed", type=int, help="default: 42")
     tc.set_defaults(func=_cmd_train_classifier)
 
@@ -230,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--text-column", default="text", help="text column of --file when it is a table")
     pr.add_argument("--batch-size", type=int, default=32)
     pr.add_argument("--output", help="write the predictions to this CSV instead of printing them")
+    pr.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     pr.set_defaults(func=_cmd_predict)
 
     _add_pipeline_commands(sub)

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ftcourse.errors import DataError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 
@@ -150,6 +152,11 @@ def run_course(
     """
     build_dir = Path(build_dir)
     paths = [Path(n) for n in notebooks] if notebooks else list_notebooks()
+    for path in paths:
+        _check_notebook(path)
+    from ftcourse.workflow import check_output
+
+    check_output(build_dir, overwrite=True, flag="--build-dir")  # re-running into the same build folder is the point
     runs = []
     for path in paths:
         print(f"[ftcourse] running {path.name} ({profile}) ...", flush=True)
@@ -259,5 +266,24 @@ def make_exercise(solution: str | os.PathLike, exercise: str | os.PathLike) -> P
 
 
 def generate_exercises(solutions_dir: str | os.PathLike = REPO_ROOT / "solutions", exercises_dir: str | os.PathLike = REPO_ROOT / "exercises") -> list[Path]:
-    """Regenerate every ``exercises/*.ipynb`` from ``solutions/`` (the single source of truth)."""
-    return [make_exercise(path, Path(exercises_dir) / path.name) for path in list_notebooks(solutions_dir)]
+    """Regenerate every ``exercises/*.ipynb`` from ``solutions/`` (the single source of truth).
+
+    Raises:
+        DataError: ``solutions_dir`` holds no solution notebook.
+    """
+    solutions = list_notebooks(solutions_dir) if Path(solutions_dir).is_dir() else []
+    if not solutions:
+        raise DataError(f"{solutions_dir}: no solution notebooks (NN_*.ipynb) found. Fix: pass --solutions with the repository's solutions/ folder.")
+    return [make_exercise(path, Path(exercises_dir) / path.name) for path in solutions]
+
+
+def _check_notebook(path: Path) -> None:
+    # papermill would fail with a FileNotFoundError or a JSON traceback; say which file and what to do instead.
+    import nbformat
+
+    if not path.is_file():
+        raise DataError(f"{path}: no such notebook. Fix: pass a path to an .ipynb file, or no path to run every lesson in notebooks/.")
+    try:
+        nbformat.read(path, as_version=4)
+    except (UnicodeDecodeError, ValueError, nbformat.reader.NotJSONError) as exc:
+        raise DataError(f"{path}: not a notebook ({type(exc).__name__}). Fix: pass an .ipynb file saved by Jupyter.") from None

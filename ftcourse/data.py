@@ -232,7 +232,11 @@ def _read_squad(paths: list[Path]) -> pd.DataFrame:
     rows = []
     for doc in raw["data"]:
         for para in doc.get("paragraphs", []):
+            if "context" not in para:
+                raise DataError(f"{path}: a paragraph of document {para.get('document_id')!r} has no 'context'. Fix: restore the original SQuAD-format file.")
             for qa in para.get("qas", []):
+                if "question" not in qa:
+                    raise DataError(f"{path}: question entry {qa.get('id')!r} has no 'question' key. Fix: restore the original SQuAD-format file.")
                 answer = qa["answers"][0]["text"] if qa.get("answers") else ""
                 rows.append({"id": qa.get("id"), "document_id": para.get("document_id"), "question": qa["question"], "answer": answer, "context": para["context"]})
     return _drop_empty_text(pd.DataFrame(rows), path, ("question", "context"))

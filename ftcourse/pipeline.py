@@ -31,7 +31,7 @@ import pandas as pd
 from ftcourse.errors import DataError
 from ftcourse.models import BASE_MODEL
 from ftcourse.train.common import is_main_process
-from ftcourse.workflow import coerce_numbers, layer_options, load_table
+from ftcourse.workflow import check_output, coerce_numbers, layer_options, load_table
 
 log = logging.getLogger("ftcourse.pipeline")
 
@@ -47,6 +47,7 @@ PREPARE_DEFAULTS: dict = {
     "reduce_majority_to": None,  # keep this share of the largest class in the train split
     "test_size": 0.2,
     "seed": 42,
+    "overwrite": False,  # replace the output files of an earlier run
     "push_to_hub": None,  # a Hub dataset repo id (online users; HF_TOKEN from the environment)
 }
 
@@ -63,6 +64,7 @@ EMBEDDER_DEFAULTS: dict = {
     "max_seq_length": 128,
     "train_split": 0.9,  # share of rows trained on; the rest is held out and scored before and after
     "resume": False,
+    "overwrite": False,  # train again into an output folder that holds an earlier run
     "test_only": False,
     "seed": 42,
 }
@@ -77,6 +79,7 @@ EVALUATE_DEFAULTS: dict = {
     "compare": None,
     "top_k": 3,
     "batch_size": 32,
+    "overwrite": False,  # replace an existing output file
 }
 
 SEARCH_DEFAULTS: dict = {
@@ -183,6 +186,8 @@ def run_prepare_data(options: dict) -> dict:
     if not 0 < options["near_threshold"] <= 1:
         raise DataError(f"option 'near_threshold' must be in (0, 1], got {options['near_threshold']}. Fix: e.g. 0.9 (1 = exact duplicates only).")
     token = _hub_token_or_fail(options["push_to_hub"]) if options["push_to_hub"] else None
+    for part in ("train", "test"):
+        check_output(f"{options['output']}_{part}.jsonl", kind="file", overwrite=bool(options["overwrite"]))
 
     df, meta = load_table(options["input"], options["data_dir"])
     text, label = options["text_column"], options["label_column"]
@@ -216,6 +221,11 @@ def run_prepare_data(options: dict) -> dict:
     removed["exact duplicate"] = dup["exact"]
     removed["near duplicate"] = dup["near"]
 
+    if data["label"].nunique() < 2:
+        raise DataError(
+            f"{meta['name']}: after cleaning, column {label!r} holds a single class ({data['label'].tolist()[0]!r}); a classifier needs at least two. "
+            "Fix: check --label-column and --labels-to-filter, or add rows of another class."
+        )
     train, test = split(data, test_size=options["test_size"], seed=options["seed"], stratify="label")
     if options["reduce_majority_to"] is not None:
         train = reduce_majority(train, "label", fraction=options["reduce_majority_to"], seed=options["seed"])
@@ -293,6 +303,11 @@ def pair_format(df: pd.DataFrame, name: str = "data") -> tuple[pd.DataFrame, str
             if empty.any().any():
                 col = empty.any().idxmax()
                 raise DataError(f"{name}: column {col!r} has {int(empty[col].sum())} empty or missing text(s). Fix: remove or fill those rows first; nothing is dropped silently.")
+            if kind == "binary" and pairs["label"].nunique() < 2:
+                raise DataError(
+                    f"{name}: column 'label' holds a single class ({pairs['label'].tolist()[0]!r}), so a contrastive loss has nothing to push apart "
+                    "and the evaluation has no threshold to find. Fix: add pairs of the other class (ftcourse.prepare.make_pairs builds both)."
+                )
             return pairs.reset_index(drop=True), kind, loss
     formats = "; ".join("/".join(c) for c, _, _ in PAIR_FORMATS)
     raise DataError(f"{name}: not a pair table; found columns {list(df.columns)}. Fix: provide one of these column sets: {formats} (negative optional with anchor/positive).")
@@ -437,6 +452,8 @@ def run_train_embedder(options: dict) -> dict:
     model_name = str(saved) if options["test_only"] and (saved / "modules.json").is_file() else options["base_model"]
     _check_model_exists(model_name)
     resolve_model(model_name)  # fail before any data work when the model cannot be had
+    if not options["test_only"] and is_main_process():
+        check_output(out, overwrite=bool(options["overwrite"]), resume=bool(options["resume"]), flag="--output-dir")
 
     df, meta = load_table(options["data"], options["data_dir"])
     pairs, kind, default_loss = pair_format(df, meta["name"])
@@ -574,6 +591,8 @@ def run_evaluate(options: dict) -> dict:
     if not folder.exists() and (str(options["model_dir"]).startswith((".", "/", "~")) or str(options["model_dir"]).count("/") != 1):
         # Not a folder and not shaped like a Hub id ("org/name", which is scored as an embedder).
         raise DataError(f"{folder}: no such model folder. Fix: pass the --output of train-classifier or the --output-dir of train-embedder.")
+    if options["output"]:
+        check_output(options["output"], kind="file", overwrite=bool(options["overwrite"]))
     df, meta = load_table(options["data"], options["data_dir"])
 
     if _is_classifier(folder):

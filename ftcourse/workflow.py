@@ -41,9 +41,64 @@ TRAIN_DEFAULTS: dict = {
     "evaluate_only": None,
     "compare": False,
     "resume": False,
+    "overwrite": False,  # replace an earlier run's files in --output
     "seed": 42,
     "max_rows": None,  # train on the first N rows (after shuffling with the seed): quick tries
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Where results go.
+
+
+def check_output(path: str | os.PathLike, kind: str = "folder", overwrite: bool = False, resume: bool = False, flag: str = "--output") -> Path:
+    """Check, before any work is done, that a command can write its results to ``path``.
+
+    A run that trains for an hour and then fails to save, or silently mixes its files with an
+    earlier run's, is worse than one that refuses at once.
+
+    Args:
+        path: the output folder (``kind="folder"``) or file (``kind="file"``).
+        kind: ``"folder"``: refuses a folder that already holds files unless ``overwrite`` or ``resume``;
+            ``"file"``: refuses an existing file unless ``overwrite``.
+        overwrite: the user asked to replace an earlier run's files.
+        resume: the user asked to continue the run in that folder.
+        flag: the option named in the error message.
+
+    Returns:
+        The path (nothing is created: the command makes its folder when it writes).
+
+    Raises:
+        DataError: the path exists (and may not be replaced), is the wrong kind, or cannot be written.
+    """
+    import tempfile
+
+    path = Path(path).expanduser()
+    if kind == "folder":
+        if path.exists() and not path.is_dir():
+            raise DataError(f"{flag} {path}: is a file, not a folder. Fix: pass a folder name to {flag}.")
+        if path.is_dir() and any(path.iterdir()) and not (overwrite or resume):
+            raise DataError(
+                f"{flag} {path}: already holds files from an earlier run. Fix: pass --resume to continue that run, "
+                f"--overwrite to replace its files, or another {flag}."
+            )
+        folder = path
+    else:
+        if path.is_dir():
+            raise DataError(f"{flag} {path}: is a folder, not a file. Fix: pass a file name to {flag}.")
+        if path.exists() and not overwrite:
+            raise DataError(f"{flag} {path}: already exists. Fix: pass --overwrite to replace it, or another {flag}.")
+        folder = path.parent
+    # Nothing is created here: probe the nearest folder that exists (a failed check leaves no trace).
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise DataError(f"{flag} {path}: {existing} is a file, so no folder can be made inside it. Fix: pass another {flag}.")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise DataError(f"{flag} {path}: cannot be written ({exc.strerror or exc} in {existing}). Fix: pass a {flag} in a folder you can write to.") from None
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,7 +122,10 @@ def load_config(path: str | os.PathLike, defaults: dict | None = None) -> dict:
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: config file not found. Fix: pass an existing .json or .yaml file to --config.")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: is not UTF-8 text (byte {exc.start}). Fix: re-save the config file as UTF-8.") from None
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml
@@ -88,7 +146,7 @@ def load_config(path: str | os.PathLike, defaults: dict | None = None) -> dict:
     known = TRAIN_DEFAULTS if defaults is None else defaults
     unknown = sorted(set(options) - set(known))
     if unknown:
-        raise DataError(f"{path}: unknown option(s) {unknown}. Known options: {sorted(known)}.")
+        raise DataError(f"{path}: unknown option(s) {unknown}. Fix: check the spelling; known options: {sorted(known)}.")
     return options
 
 
@@ -329,10 +387,19 @@ def run_train_classifier(options: dict) -> dict:
             options["label_columns"] = json.loads(saved.read_text()).get("label_columns")
     else:
         resolve_model(options["base_model"])  # fail before any data work when the model cannot be had
+        from ftcourse.train.common import is_main_process
+
+        if is_main_process():  # under torchrun, the other ranks would see rank 0's probe file
+            check_output(options["output"], overwrite=bool(options["overwrite"]), resume=bool(options["resume"]))
     df, meta = load_table(options["data"], options["data_dir"])
     label_columns = list(options["label_columns"] or meta["label_columns"])
     text_column = options["text_column"]
     check_frame(df, text_column, label_columns, meta["name"])
+    if not options["evaluate_only"] and len(label_columns) == 1 and df[label_columns[0]].nunique() < 2:
+        raise DataError(
+            f"{meta['name']}: column {label_columns[0]!r} holds a single class ({df[label_columns[0]].tolist()[0]!r}), so there is nothing "
+            "to learn. Fix: add rows of at least one other class, or pass the right --label-columns."
+        )
     if options["max_rows"]:
         df = df.sample(n=min(int(options["max_rows"]), len(df)), random_state=options["seed"]).sort_index()
     train, val, test = three_way_split(df, label_columns, options["test_size"], options["val_size"], options["seed"], text_column=text_column)
@@ -424,17 +491,33 @@ def read_texts_file(path: str | os.PathLike, text_column: str = "text") -> list[
         except UnicodeDecodeError:
             raise DataError(f"{path}: is not UTF-8 text. Fix: re-save it as UTF-8.") from None
         texts = [line for line in lines if line.strip()]
+        if len(texts) < len(lines):
+            print(f"[ftcourse] {path}: skipped {len(lines) - len(texts)} blank line(s); {len(texts)} text(s) to classify")
     else:
         df, _ = load_table(path)
         if text_column not in df.columns:
             raise DataError(f"{path}: no column {text_column!r}; found {list(df.columns)}. Fix: pass --text-column.")
+        empty = df[text_column].isna() | (df[text_column].astype(str).str.strip() == "")
+        if empty.any():
+            raise DataError(
+                f"{path}: column {text_column!r} is empty in {int(empty.sum())} row(s) (first: row {int(np.flatnonzero(empty)[0])}). "
+                "Fix: remove those rows or fill in their text."
+            )
         texts = df[text_column].astype(str).tolist()
     if not texts:
-        raise DataError(f"{path}: holds no text to classify.")
+        raise DataError(f"{path}: holds no text. Fix: put one text per line (.txt), or pass a table with a {text_column!r} column.")
     return texts
 
 
-def run_predict(model_dir: str | os.PathLike, texts: Sequence[str], file: str | None = None, text_column: str = "text", batch_size: int = 32, output: str | None = None) -> pd.DataFrame:
+def run_predict(
+    model_dir: str | os.PathLike,
+    texts: Sequence[str],
+    file: str | None = None,
+    text_column: str = "text",
+    batch_size: int = 32,
+    output: str | None = None,
+    overwrite: bool = False,
+) -> pd.DataFrame:
     """Run ``ftcourse predict``: classify texts given inline and/or in a file; print (or write) the table."""
     from ftcourse.predict import predict
 
@@ -443,9 +526,10 @@ def run_predict(model_dir: str | os.PathLike, texts: Sequence[str], file: str | 
         texts += read_texts_file(file, text_column)
     if not texts:
         raise DataError('no texts to classify. Fix: ftcourse predict MODEL_DIR "some text" ..., or --file texts.txt.')
+    if output:
+        check_output(output, kind="file", overwrite=overwrite)
     table = predict(model_dir, texts, batch_size=batch_size)
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(output, index=False)
         print(f"[ftcourse] {len(table)} prediction(s) written to {output}")
     else:

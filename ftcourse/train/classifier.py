@@ -61,6 +61,11 @@ def infer_problem_type(label_columns: Sequence[str]) -> str:
     return MULTI if len(label_columns) > 1 else SINGLE
 
 
+def _plain(value):
+    # numpy scalars print as np.int64(1); the message should read 1.
+    return value.item() if hasattr(value, "item") else value
+
+
 def check_frame(df: pd.DataFrame, text_column: str, label_columns: Sequence[str], name: str = "data", problem_type: str | None = None) -> None:
     """Raise one :class:`DataError` if ``df`` cannot be used for classification.
 
@@ -404,6 +409,11 @@ def train_classifier(
     if problem_type not in (SINGLE, MULTI):
         raise ValueError(f"problem_type must be {SINGLE!r} or {MULTI!r}, not {problem_type!r}.")
     check_frame(train_df, text_column, label_columns, "train split", problem_type)
+    if (problem_type or infer_problem_type(label_columns)) != MULTI and train_df[label_columns[0]].nunique() < 2:
+        raise DataError(
+            f"train split: column {label_columns[0]!r} holds a single class ({_plain(train_df[label_columns[0]].iloc[0])!r}), "
+            "so there is nothing to tell apart. Fix: add rows of at least one other class, or check the label column."
+        )
     check_frame(eval_df, text_column, label_columns, "validation split", problem_type)
     y_train, names = encode_labels(train_df, label_columns, problem_type, label_names, "train split")
     y_eval, _ = encode_labels(eval_df, label_columns, problem_type, names, "validation split")

@@ -84,6 +84,7 @@ def test_config_file_fills_options_and_flags_win(tmp_path):
 )
 def test_bad_options_and_files_exit_2_with_one_clear_line(argv, message, toy_csv, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # the default --output (outputs/classifier) lands here, never in the repository
     (tmp_path / "bad.json").write_text(json.dumps({"learning_speed": 1}))
     (tmp_path / "broken.json").write_text("{epochs: 2,}")
     toy_frame(20).assign(toxic=2).to_csv(tmp_path / "bad_labels.csv", index=False)

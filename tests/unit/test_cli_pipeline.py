@@ -288,8 +288,9 @@ def broken_files(work):
         (["search", "{w}/no-model", "--corpus", "{faq}", "--text-column", "answer", "query"], "no such model folder"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_line(argv, message, broken_files, davidson_csv, faq_jsonl, tiny_bert_dir, classifier_dir, capsys, monkeypatch):
+def test_bad_input_exits_2_with_one_clear_line(argv, message, broken_files, davidson_csv, faq_jsonl, tiny_bert_dir, classifier_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # default output folders (outputs/...) land here, never in the repository
     names = {"w": broken_files, "davidson": davidson_csv, "faq": faq_jsonl, "tiny": tiny_bert_dir, "clf": classifier_dir}
     argv = [a.format(**names) for a in argv]
     assert main(argv) == 2
