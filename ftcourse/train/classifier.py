@@ -409,7 +409,7 @@ def train_classifier(
     if problem_type not in (SINGLE, MULTI):
         raise ValueError(f"problem_type must be {SINGLE!r} or {MULTI!r}, not {problem_type!r}.")
     check_frame(train_df, text_column, label_columns, "train split", problem_type)
-    if (problem_type or infer_problem_type(label_columns)) != MULTI and train_df[label_columns[0]].nunique() < 2:
+    if problem_type == SINGLE and train_df[label_columns[0]].nunique() < 2:
         raise DataError(
             f"train split: column {label_columns[0]!r} holds a single class ({_plain(train_df[label_columns[0]].iloc[0])!r}), "
             "so there is nothing to tell apart. Fix: add rows of at least one other class, or check the label column."

@@ -67,3 +67,14 @@ def test_from_training_predicts_like_the_saved_model(trained_toy):
     assert in_memory.thresholds == trained.result["thresholds"] and in_memory.max_length == 32
     texts = df["text"].tolist()[:10]
     np.testing.assert_allclose(predict_proba(in_memory, texts), predict_proba(load_classifier(out, device="cpu"), texts), atol=1e-5)
+
+
+def test_length_sorted_batches_return_rows_in_input_order(trained_toy):
+    _, out, _ = trained_toy
+    loaded = load_classifier(out)
+    # Lengths from 1 to 12 words in a shuffled order: sorting must not move any row.
+    words = "you hate bad awful not i am very the cat is good".split()
+    texts = [" ".join(words[: n + 1]) for n in (7, 0, 11, 3, 9, 1, 5, 10, 2, 8, 4, 6)]
+    one_by_one = np.vstack([predict_proba(loaded, [t], batch_size=1) for t in texts])
+    np.testing.assert_allclose(predict_proba(loaded, texts, batch_size=4), one_by_one, atol=1e-5)
+    np.testing.assert_allclose(predict_proba(loaded, texts, batch_size=4, sort_by_length=False), one_by_one, atol=1e-5)
