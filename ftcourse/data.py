@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, plain
 
 JIGSAW_LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 DAVIDSON_CLASSES = ("hate", "offensive", "neither")
@@ -96,17 +96,13 @@ def _require_columns(df: pd.DataFrame, path: Path, required: tuple[str, ...] | l
         )
 
 
-def _plain(value):
-    # numpy scalars print as np.int64(7); learners should read 7.
-    return value.item() if hasattr(value, "item") else value
-
 
 def _check_labels(df: pd.DataFrame, path: Path, column: str, allowed) -> None:
     allowed = set(allowed)
     bad = df.loc[~df[column].isin(allowed), column]
     if len(bad):
         raise DataError(
-            f"{path}: column {column!r} has {len(bad)} value(s) outside {sorted(allowed)}, e.g. {_plain(bad.iloc[0])!r} "
+            f"{path}: column {column!r} has {len(bad)} value(s) outside {sorted(allowed)}, e.g. {plain(bad.iloc[0])!r} "
             f"(row {bad.index[0]}). Fix: correct or remove those rows, or map them to a known label."
         )
 
@@ -185,7 +181,7 @@ def _read_stsb(paths: list[Path]) -> pd.DataFrame:
     if len(bad):
         raise DataError(
             f"{path}: column 'score' (third column) has {len(bad)} value(s) that are not numbers in [0, 5], "
-            f"e.g. {_plain(bad.iloc[0])!r} (row {bad.index[0]}). Fix: STS-B files have no header and three columns: "
+            f"e.g. {plain(bad.iloc[0])!r} (row {bad.index[0]}). Fix: STS-B files have no header and three columns: "
             "sentence1, sentence2, score."
         )
     # The Hub copy (sentence-transformers/stsb) scales scores to [0, 1]; so do we, so both paths agree.

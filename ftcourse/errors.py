@@ -14,3 +14,8 @@ class DataError(FtcourseError, ValueError):
 
 class ModelNotAvailableError(FtcourseError, RuntimeError):
     """A model cannot be loaded here (offline and not packaged locally)."""
+
+
+def plain(value):
+    """``value`` as a message should show it: numpy scalars print as ``np.int64(7)``; learners should read 7."""
+    return value.item() if hasattr(value, "item") else value

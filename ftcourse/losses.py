@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, plain
 
 LABEL_COLUMNS = ("label", "score")  # the names the sentence-transformers collator treats as the target
 BUILD_LESSON = "02_data_formats"  # where every format is built (ftcourse.prepare: make_pairs, make_triplets, make_anchor_positive)
@@ -89,10 +89,6 @@ class LossSpec:
         cols = ", ".join(texts) + (f", {self.label_name}: {label}" if self.label else "")
         return f"({cols})"
 
-
-def _plain(value):
-    # numpy scalars print as np.int64(3); the message should read 3.
-    return value.item() if hasattr(value, "item") else value
 
 
 def _losses():
@@ -296,11 +292,11 @@ def _check_label_values(spec: LossSpec, found: list[str], values: pd.Series, col
     if spec.label == "binary":
         bad = numeric[~numeric.isin([0, 1])]
         if len(bad):
-            raise _fail(spec, found, f"column {column!r} must be 0 or 1 but holds e.g. {_plain(bad.iloc[0])!r} ({len(bad)} such rows)")
+            raise _fail(spec, found, f"column {column!r} must be 0 or 1 but holds e.g. {plain(bad.iloc[0])!r} ({len(bad)} such rows)")
     elif spec.label == "score":
         bad = numeric[(numeric < 0) | (numeric > 1)]
         if len(bad):
-            raise _fail(spec, found, f"column {column!r} must be a similarity in [0, 1] but holds e.g. {_plain(bad.iloc[0])!r}; scale it (STS-B: score / 5)")
+            raise _fail(spec, found, f"column {column!r} must be a similarity in [0, 1] but holds e.g. {plain(bad.iloc[0])!r}; scale it (STS-B: score / 5)")
     elif spec.label == "class":
         if not (numeric == numeric.round()).all() or (numeric < 0).any():
             raise _fail(spec, found, f"column {column!r} must hold integer class ids 0..n-1; map label names to ids with a label map")

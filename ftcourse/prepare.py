@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, plain
 
 URL_TOKEN = "URL"  # what normalize_text puts in place of a link
 MENTION_TOKEN = "@USER"  # ... and of a user name (the same placeholder TweetEval uses, upper-cased)
@@ -37,10 +37,6 @@ _SPACE = re.compile(r"\s+")
 # ---------------------------------------------------------------------------------------------
 # Input checks shared by every function.
 
-
-def _plain(value):
-    # numpy scalars print as np.int64(7) in messages; learners should read 7.
-    return value.item() if hasattr(value, "item") else value
 
 
 def _require(df: pd.DataFrame, *columns: str | None) -> None:
@@ -735,13 +731,13 @@ def check_label_distribution(labels: Iterable, expected: Iterable | dict | None 
     counts = values.value_counts().sort_index()
     if len(values) > 1 and len(counts) == 1:
         raise DataError(
-            f"Column {name!r}: all {len(values)} rows have the same label {_plain(counts.index[0])!r}. A classifier trained on this learns "
+            f"Column {name!r}: all {len(values)} rows have the same label {plain(counts.index[0])!r}. A classifier trained on this learns "
             "nothing. Usual cause: a label map applied with .map() on mismatched types ('0' vs 0) followed by fillna. "
             "Fix: apply the map with apply_label_map and check the label column before training."
         )
     if expected is not None:
         wanted = list(expected.values()) if isinstance(expected, dict) else list(expected)
-        short = {_plain(lab): int(counts.get(lab, 0)) for lab in wanted if counts.get(lab, 0) < min_count}
+        short = {plain(lab): int(counts.get(lab, 0)) for lab in wanted if counts.get(lab, 0) < min_count}
         if short:
             raise DataError(f"Column {name!r}: label(s) with fewer than {min_count} row(s): {short}; counts are {counts.to_dict()}. Fix: check the label mapping and the split.")
     return counts

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from transformers import Trainer
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, plain
 from ftcourse.models import BASE_MODEL
 
 SINGLE = "single_label_classification"
@@ -60,10 +60,6 @@ def infer_problem_type(label_columns: Sequence[str]) -> str:
     """``multi_label_classification`` for several 0/1 columns, ``single_label_classification`` for one column."""
     return MULTI if len(label_columns) > 1 else SINGLE
 
-
-def _plain(value):
-    # numpy scalars print as np.int64(1); the message should read 1.
-    return value.item() if hasattr(value, "item") else value
 
 
 def check_frame(df: pd.DataFrame, text_column: str, label_columns: Sequence[str], name: str = "data", problem_type: str | None = None) -> None:
@@ -411,7 +407,7 @@ def train_classifier(
     check_frame(train_df, text_column, label_columns, "train split", problem_type)
     if problem_type == SINGLE and train_df[label_columns[0]].nunique() < 2:
         raise DataError(
-            f"train split: column {label_columns[0]!r} holds a single class ({_plain(train_df[label_columns[0]].iloc[0])!r}), "
+            f"train split: column {label_columns[0]!r} holds a single class ({plain(train_df[label_columns[0]].iloc[0])!r}), "
             "so there is nothing to tell apart. Fix: add rows of at least one other class, or check the label column."
         )
     check_frame(eval_df, text_column, label_columns, "validation split", problem_type)
