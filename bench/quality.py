@@ -43,9 +43,9 @@ def rows_from(run: dict) -> list[dict]:
                      "all runs": m["spearman_after"], "anchor": ANCHORS["stsb"], "lesson": "05"})
     m = _lesson(run, "04_contrastive_losses")
     if m:
-        trained = {k: v for k, v in m["ap_mrpc"].items() if k != "base"}
+        trained = {k: v for k, v in m["ap_mrpc"].items() if not k.startswith("base")}
         best = max(trained, key=trained.get)
-        base_key = next(k for k in m["ap_mrpc"] if k not in trained) if len(trained) < len(m["ap_mrpc"]) else None
+        base_key = next((k for k in m["ap_mrpc"] if k.startswith("base")), None)
         rows.append({"score": "MRPC test average precision (cosine)", "data": f"{m['train_pairs']} train pairs / MRPC test",
                      "base or baseline": m["ap_mrpc"].get(base_key) if base_key else None, "fine-tuned": trained[best], "model": f"MiniLM + {best}",
                      "all runs": {"ap": m["ap_mrpc"], "f1": m["f1_mrpc"], "accuracy": m["accuracy_mrpc"]}, "anchor": ANCHORS["mrpc"], "lesson": "04"})
