@@ -413,8 +413,6 @@ def train_classifier(
     check_frame(eval_df, text_column, label_columns, "validation split", problem_type)
     y_train, names = encode_labels(train_df, label_columns, problem_type, label_names, "train split")
     y_eval, _ = encode_labels(eval_df, label_columns, problem_type, names, "validation split")
-    if problem_type == SINGLE and len(names) < 2:
-        raise DataError(f"train split: column {label_columns[0]!r} has a single class {names}. Fix: classification needs two or more classes.")
 
     started = time.perf_counter()
     seed_everything(seed)
