@@ -332,14 +332,11 @@ def _same_text_keys(df: pd.DataFrame, text_column: str | None) -> np.ndarray | N
 
 
 def _merge_partitions(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    # Group ids of the finest partition that never separates rows sharing either id (connected components).
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    a, b = pd.factorize(first)[0], pd.factorize(second)[0]
-    size = a.max() + 1 + b.max() + 1
-    graph = coo_matrix((np.ones(len(a)), (a, a.max() + 1 + b)), shape=(size, size))
-    return connected_components(graph, directed=False)[1][a]
+    # Group ids of the finest partition that never separates rows sharing either id: link every row
+    # to the first row of its group in each partition, then take connected components.
+    rows = np.arange(len(first))
+    links = [np.column_stack([rows, np.unique(codes, return_index=True)[1][codes]]) for codes in (pd.factorize(first)[0], pd.factorize(second)[0])]
+    return _components(len(first), pd.DataFrame(np.vstack(links), columns=["i", "j"]))
 
 
 def split(
