@@ -44,6 +44,7 @@ class Profile:
     sts_learning_rate: float = 2e-5  # lesson 05
     pair_train_size: int | None = None  # lesson 04: MRPC training pairs; None = all (minus a 400-pair dev slice)
     pair_learning_rate: float = 2e-5  # lesson 04
+    head_learning_rate: float = 1e-3  # lesson 03: a classifier that starts from random learns at this rate, the encoder at the lesson's
     triplet_per_class: int = 64  # lesson 06: Davidson training tweets per class (hate has 1,430 in all)
     triplet_eval_per_class: int = 100  # lesson 06: held-out tweets per class, as kNN neighbours and again as test
     milestone_learning_rate: float = 5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)

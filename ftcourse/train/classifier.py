@@ -160,6 +160,16 @@ def encode_labels(
 # Loss and trainer.
 
 
+def head_parameters(model) -> list:
+    """The parameters of a ``...ForSequenceClassification`` model outside its pretrained encoder (the head).
+
+    The encoder lives under ``model.base_model_prefix`` (``bert``, ``roberta``, ...); everything else
+    (``classifier``, DistilBERT's ``pre_classifier``, a decoder's ``score``) starts from random.
+    """
+    prefix = f"{model.base_model_prefix}."
+    return [p for name, p in model.named_parameters() if not name.startswith(prefix)]
+
+
 class WeightedLossTrainer(Trainer):
     """A ``Trainer`` whose loss is a given module applied to ``(logits, labels)``.
 
@@ -168,13 +178,16 @@ class WeightedLossTrainer(Trainer):
             ``BCEWithLogitsLoss(pos_weight=...)``, weighted ``CrossEntropyLoss`` or a focal loss.
             None keeps the model's own loss.
         problem_type: decides the label dtype: float 0/1 for multi-label, class ids for single-label.
+        head_learning_rate: learning rate of the parameters outside the pretrained encoder (the new
+            classification head); None = the training arguments' rate for everything.
         **kwargs: passed to ``Trainer``.
     """
 
-    def __init__(self, *args, loss_fn=None, problem_type: str = SINGLE, **kwargs):
+    def __init__(self, *args, loss_fn=None, problem_type: str = SINGLE, head_learning_rate: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.loss_fn = loss_fn
         self.problem_type = problem_type
+        self.head_learning_rate = head_learning_rate
         # Classification heads average their loss over the batch and ignore num_items_in_batch. Left True
         # (their forward takes **kwargs), the Trainer would multiply the loss by the number of processes
         # under torchrun, doubling the logged loss and the gradients with 2 processes.
@@ -182,6 +195,22 @@ class WeightedLossTrainer(Trainer):
         if loss_fn is not None:
             # Our loss is a per-batch mean: the Trainer must still divide it by the accumulation steps.
             self.loss_is_scaled_for_ga = False
+
+    def create_optimizer(self, model=None):
+        fresh = self.optimizer is None
+        optimizer = super().create_optimizer(model)
+        if fresh and self.head_learning_rate is not None:
+            head = {id(p) for p in head_parameters(self.model)}
+            extra = []
+            for group in optimizer.param_groups:  # keep each group's weight decay, move the head into its own groups
+                moved = [p for p in group["params"] if id(p) in head]
+                if moved:
+                    group["params"] = [p for p in group["params"] if id(p) not in head]
+                    extra.append({**{k: v for k, v in group.items() if k != "params"}, "params": moved, "lr": self.head_learning_rate})
+            optimizer.param_groups[:] = [g for g in optimizer.param_groups if g["params"]]
+            for group in extra:
+                optimizer.add_param_group(group)
+        return optimizer
 
     def _get_eval_sampler(self, eval_dataset):
         # Evaluate in row order whatever the training sampler (transformers 5 groups evaluation by length
@@ -328,6 +357,7 @@ def train_classifier(
     epochs: float = 3,
     batch_size: int = 16,
     learning_rate: float = 2e-5,
+    head_learning_rate: float | None = None,
     weight_decay: float = 0.01,
     warmup_ratio: float = 0.1,
     max_length: int = 128,
@@ -360,6 +390,9 @@ def train_classifier(
         epochs: maximum passes over ``train_df`` (early stopping may stop sooner).
         batch_size: examples per step (evaluation uses twice as many).
         learning_rate, weight_decay: AdamW settings.
+        head_learning_rate: AdamW rate of the new classification head (see :func:`head_parameters`);
+            the encoder keeps ``learning_rate``. None = ``learning_rate`` for both. A fresh head at
+            2e-5 needs thousands of steps; 1e-3 lets it keep up with a short fine-tune.
         warmup_ratio: share of steps with a linearly rising learning rate (then linear decay).
         max_length: tokens kept per text.
         class_weighting: None, ``"inverse"`` or ``"sqrt_inverse"`` (see :func:`build_loss`).
@@ -497,6 +530,7 @@ def train_classifier(
         callbacks=callbacks,
         loss_fn=loss_fn,
         problem_type=problem_type,
+        head_learning_rate=head_learning_rate,
     )
     if not progress:
         from transformers.trainer_callback import PrinterCallback
@@ -575,6 +609,7 @@ def train_classifier(
                 "epochs": epochs,
                 "batch_size": batch_size,
                 "learning_rate": learning_rate,
+                "head_learning_rate": head_learning_rate,
                 "weight_decay": weight_decay,
                 "warmup_ratio": warmup_ratio,
                 "max_length": max_length,

@@ -88,6 +88,7 @@ def train_embedder(
     epochs: int = 1,
     batch_size: int = 16,
     learning_rate: float = 2e-5,
+    head_learning_rate: float | None = None,
     warmup_ratio: float = 0.1,
     weight_decay: float = 0.01,
     eval_steps: int | None = None,
@@ -120,6 +121,9 @@ def train_embedder(
         output_dir: where the log, ``training_info.json`` and (with ``save``) checkpoints and the
             final model (``output_dir/model``) go.
         epochs, batch_size, learning_rate, weight_decay: the usual AdamW training knobs.
+        head_learning_rate: learning rate of the loss's own parameters, which start from random
+            (SoftmaxLoss's classifier); the encoder keeps ``learning_rate``. None = ``learning_rate``.
+            At 2e-5 a fresh head moves so little in a few hundred steps that it predicts the class prior.
         warmup_ratio: share of the steps with a rising learning rate (passed as a float to
             ``warmup_steps``: transformers 5 deprecates ``warmup_ratio``).
         eval_steps: evaluate (and checkpoint) every N steps; None = once per epoch.
@@ -178,6 +182,15 @@ def train_embedder(
             model.max_seq_length = max_seq_length
     if loss_name is not None:
         loss = make_loss(loss_name, model, train_dataset, **(loss_kwargs or {}))
+    if head_learning_rate is not None:
+        # learning_rate_mapping matches the loss module's parameter names; the encoder's start with "model."
+        head = [name for name, _ in loss.named_parameters() if not name.startswith("model.")]
+        if not head:
+            raise ValueError(
+                f"head_learning_rate was given, but the loss {loss_name or type(loss).__name__} has no parameters of its own "
+                "(only the encoder's). Fix: leave head_learning_rate=None; it is for losses with a classifier, such as 'softmax'."
+            )
+        training_args = {**training_args, "learning_rate_mapping": {r"^(?!model\.)": head_learning_rate}}
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -268,6 +281,7 @@ def train_embedder(
             "epochs": epochs,
             "batch_size": batch_size,
             "learning_rate": learning_rate,
+            "head_learning_rate": head_learning_rate,
             "warmup_ratio": warmup_ratio,
             "weight_decay": weight_decay,
             "eval_steps": eval_steps,

@@ -148,3 +148,31 @@ def test_thresholds_are_tuned_only_for_labels_with_enough_positives():
 def test_unseen_numeric_label_is_shown_as_a_plain_number():
     with pytest.raises(DataError, match=r"e\.g\. 9\. Fix"):
         encode_labels(pd.DataFrame({"label": [0, 9]}), ["label"], SINGLE, ["a", "b", "c"], "test split")
+
+
+def test_head_learning_rate_gives_only_the_new_head_its_own_rate(trained_toy, tmp_path):
+    from transformers import TrainingArguments
+
+    from ftcourse.train.classifier import head_parameters
+
+    (model, *_), _, _ = trained_toy
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert sorted(names[id(p)] for p in head_parameters(model)) == ["classifier.bias", "classifier.weight"]
+    args = TrainingArguments(output_dir=str(tmp_path), learning_rate=2e-5, weight_decay=0.01, use_cpu=True, report_to="none")
+    optimizer = WeightedLossTrainer(model=model, args=args, head_learning_rate=1e-3).create_optimizer()
+    rate = {names[id(p)]: (g["lr"], g["weight_decay"]) for g in optimizer.param_groups for p in g["params"]}
+    assert len(rate) == len(names) == sum(len(g["params"]) for g in optimizer.param_groups), "every parameter in exactly one group"
+    assert rate["classifier.weight"] == (1e-3, 0.01) and rate["classifier.bias"] == (1e-3, 0.0)  # weight decay kept per group
+    assert {r for n, r in rate.items() if not n.startswith("classifier.")} == {(2e-5, 0.01), (2e-5, 0.0)}
+    plain = WeightedLossTrainer(model=model, args=args).create_optimizer()
+    assert {g["lr"] for g in plain.param_groups} == {2e-5}
+
+
+def test_head_learning_rate_is_recorded(tiny_bert_dir, tmp_path):
+    df = toy_frame(32)
+    train_classifier(
+        df.iloc[:16], df.iloc[16:], label_columns=["toxic", "insult"], base_model=str(tiny_bert_dir), output_dir=tmp_path,
+        early_stopping_patience=None, head_learning_rate=5e-3, **{**TINY_TRAINING, "epochs": 1},
+    )
+    info = json.loads((tmp_path / "training_info.json").read_text())
+    assert info["hyperparameters"]["head_learning_rate"] == 5e-3

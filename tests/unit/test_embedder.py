@@ -74,3 +74,41 @@ def test_wrong_columns_are_refused_before_training(tiny_model, tmp_path):
     with pytest.raises(DataError, match="make_triplets"):
         train_embedder(tiny_model, _scored_pairs(8), "triplet", output_dir=tmp_path, show_progress=False)
     assert not (tmp_path / "training_log.jsonl").exists()
+
+
+def _class_pairs(n: int = 16) -> pd.DataFrame:
+    pairs = _scored_pairs(n)
+    return pairs.assign(label=[i % 2 for i in range(n)])[["sentence1", "sentence2", "label"]]
+
+
+def test_head_learning_rate_moves_the_softmax_head_faster_than_the_encoder(tiny_model, tmp_path):
+    import copy
+
+    import torch
+
+    from ftcourse.losses import make_loss
+
+    moved = {}
+    for head_rate in (None, 1e-2):
+        model = copy.deepcopy(tiny_model)
+        loss = make_loss("softmax", model, _class_pairs())
+        torch.manual_seed(0)
+        loss.classifier.reset_parameters()
+        head_before = loss.classifier.weight.detach().clone()
+        encoder_before = [p.detach().clone() for p in model.parameters()]
+        train_embedder(model, _class_pairs(), loss, output_dir=tmp_path / str(head_rate), batch_size=8, learning_rate=1e-4,
+                       head_learning_rate=head_rate, warmup_ratio=0.0, save=False, show_progress=False)
+        moved[head_rate] = (
+            (loss.classifier.weight - head_before).abs().max().item(),
+            max((p - b).abs().max().item() for p, b in zip(model.parameters(), encoder_before, strict=True)),
+        )
+    # Adam moves each weight by about the learning rate per step: 2 steps at 1e-2 vs 1e-4.
+    assert moved[1e-2][0] > 20 * moved[None][0]
+    assert moved[1e-2][1] == pytest.approx(moved[None][1], rel=0.5), "the encoder keeps learning_rate"
+    info = json.loads((tmp_path / str(1e-2) / "training_info.json").read_text())
+    assert info["hyperparameters"]["head_learning_rate"] == 1e-2
+
+
+def test_head_learning_rate_on_a_loss_without_a_head_is_refused(tiny_model, tmp_path):
+    with pytest.raises(ValueError, match="has no parameters of its own.*Fix"):
+        train_embedder(tiny_model, _scored_pairs(8), "cosent", output_dir=tmp_path, head_learning_rate=1e-3, save=False, show_progress=False)
