@@ -115,7 +115,7 @@ PROFILES: dict[str, Profile] = {
 # that keeps a notebook under about 30 minutes on two CPU cores (measured: bench/results/course_runtime_full.md).
 FULL_ON_CPU: dict = {
     "epochs": 2,
-    "train_size": 4000,  # lessons 01 and 03: Davidson fine-tunes run at about 30 tweets/s on two cores
+    "train_size": 4000,  # lessons 01 and 02: Davidson fine-tunes run at about 30 tweets/s on two cores
     "eval_size": 2000,
     "learning_curve_sizes": (250, 1000, 4000),
     "imbalance_train_size": 3000,  # lesson 09 trains five models: 5 x 2 epochs x 3,000 tweets

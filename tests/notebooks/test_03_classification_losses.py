@@ -7,7 +7,7 @@ pytestmark = pytest.mark.notebook
 
 def test_classification_losses_train_end_to_end(run_lesson):
     m = run_lesson("notebooks/03_classification_losses.ipynb").metrics
-    for key in ("pairs_before", "pairs_after", "texts_before", "texts_after"):
+    for key in ("pairs_before", "pairs_after", "pairs_probe_after", "texts_before", "texts_after"):
         assert all(math.isfinite(v) for v in m[key].values()), key
     # SoftmaxLoss refuses single texts with a message (it needs pairs)
     assert m["single_texts_refused"]

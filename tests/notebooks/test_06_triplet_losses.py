@@ -3,7 +3,7 @@ import math
 import pytest
 
 pytestmark = pytest.mark.notebook
-LOSSES = ("triplet", "batch_all_triplet", "batch_hard_triplet")
+LOSSES = ("triplet", "triplet_hard_negatives", "batch_all_triplet", "batch_hard_triplet")
 
 
 def test_triplet_losses_bring_classes_together_on_held_out_tweets(run_lesson):
