@@ -8,8 +8,11 @@ Inference before/after the length-sorted batches of ``ftcourse.predict`` (the bo
 Inference: ``ftcourse.predict`` examples/s at batch sizes 1, 8 and 64; then torchao dynamic int8, ONNX
 Runtime fp32 and ONNX Runtime dynamic int8 (the ``bench`` extra), each with its change in macro ROC-AUC.
 
+Install the ``bench`` extra in a virtual environment of its own: once torchao is installed, transformers
+and sentence-transformers import it, and every lesson then prints its warnings.
+
 Run:  pip install -e '.[bench]'   then   HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_throughput.py
-Writes bench/results/train_throughput.json and .md.
+Writes bench/results/train_throughput.json and .md; --inference-only reruns the inference part.
 """
 
 from __future__ import annotations
