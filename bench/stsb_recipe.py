@@ -22,17 +22,11 @@ from pathlib import Path
 import torch
 
 from ftcourse.data import load_dataset
-from ftcourse.evaluation import sts_metrics
+from ftcourse.evaluation import pair_cosines, sts_metrics
 from ftcourse.models import BASE_MODEL, load_sentence_transformer
 from ftcourse.train import train_embedder
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def _cosines(model, df):
-    a = model.encode(df["sentence1"].tolist(), batch_size=64, normalize_embeddings=True)
-    b = model.encode(df["sentence2"].tolist(), batch_size=64, normalize_embeddings=True)
-    return (a * b).sum(axis=1)
 
 
 def run(loss: str, epochs: int, batch_size: int, learning_rate: float, seed: int, train_size: int | None = None) -> dict:
@@ -47,7 +41,7 @@ def run(loss: str, epochs: int, batch_size: int, learning_rate: float, seed: int
         return EmbeddingSimilarityEvaluator(df["sentence1"].tolist(), df["sentence2"].tolist(), df["score"].tolist(), name=name, batch_size=64)
 
     base = load_sentence_transformer(BASE_MODEL)
-    before = sts_metrics(_cosines(base, test), test["score"])["spearman"]
+    before = sts_metrics(pair_cosines(base, test), test["score"])["spearman"]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         model, history = train_embedder(
@@ -67,7 +61,7 @@ def run(loss: str, epochs: int, batch_size: int, learning_rate: float, seed: int
     evaluations = history.dropna(subset=["eval_sts-dev_spearman_cosine"]).query("epoch > 0").drop_duplicates("epoch")  # the best epoch is re-evaluated at the end
     per_epoch = [{"epoch": round(row["epoch"], 2), "dev": round(row["eval_sts-dev_spearman_cosine"], 4), "test": round(row["eval_sts-test_spearman_cosine"], 4)}
                  for row in evaluations.to_dict("records")]
-    after = sts_metrics(_cosines(model, test), test["score"])["spearman"]
+    after = sts_metrics(pair_cosines(model, test), test["score"])["spearman"]
     return {
         "loss": loss, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
         "train_pairs": len(train), "test_pairs": len(test),

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ftcourse.errors import DataError
+
 # ---------------------------------------------------------------------------------------------
 # Embedding models
 
@@ -102,6 +104,20 @@ def sts_metrics(predicted, gold) -> dict[str, float]:
 
     predicted, gold = _same_length(predicted, gold, "predicted", "gold")
     return {"spearman": float(spearmanr(predicted, gold).statistic), "pearson": float(pearsonr(predicted, gold).statistic)}
+
+
+def pair_cosines(model, pairs: pd.DataFrame, first: str = "sentence1", second: str = "sentence2", batch_size: int = 64) -> np.ndarray:
+    """Cosine similarity of each row's two texts under a SentenceTransformer, shape ``(len(pairs),)``.
+
+    Both columns are encoded once each, with unit-length embeddings, so the cosine is a dot product.
+    Lessons 04 and 05 and ``bench/stsb_recipe.py`` score pairs with it.
+    """
+    missing = [c for c in (first, second) if c not in pairs.columns]
+    if missing:
+        raise DataError(f"pair_cosines: missing column(s) {missing}; found {list(pairs.columns)}. Fix: pass first=/second= with the two text columns.")
+    a = model.encode(pairs[first].tolist(), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+    b = model.encode(pairs[second].tolist(), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+    return (a * b).sum(axis=1)
 
 
 def pair_classification_metrics(similarities, labels, higher_means_similar: bool = True) -> dict[str, float]:

@@ -285,3 +285,22 @@ def test_bootstrap_over_queries_with_ragged_relevance_sets():
     per_query = ev.retrieval_metrics(np.random.default_rng(12).random((30, 10)), [{i % 10} for i in range(30)], ks=(3,), per_query=True)
     point, low, high = ev.bootstrap_ci(np.mean, per_query["ndcg@3"].to_numpy())
     assert low <= point <= high
+
+
+def test_pair_cosines_match_the_library_cosine_per_row():
+    import pandas as pd
+    from sentence_transformers.util import cos_sim
+
+    from ftcourse.errors import DataError
+    from ftcourse.models import load_sentence_transformer
+
+    model = load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2")
+    pairs = pd.DataFrame({"sentence1": ["a cat sat on the mat", "stocks fell sharply", "hello"],
+                          "sentence2": ["a cat was sitting on a mat", "the weather is nice", "hello"]})
+    got = ev.pair_cosines(model, pairs)
+    a, b = model.encode(pairs["sentence1"].tolist()), model.encode(pairs["sentence2"].tolist())
+    expected = [float(cos_sim(a[i], b[i])) for i in range(len(pairs))]
+    assert got.shape == (3,) and np.allclose(got, expected, atol=1e-5)
+    assert got[0] > got[1] and got[2] == pytest.approx(1.0, abs=1e-5)  # the paraphrase beats the unrelated pair
+    with pytest.raises(DataError, match="missing column.*sentence2.*Fix"):
+        ev.pair_cosines(model, pairs.rename(columns={"sentence2": "other"}))
