@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 course: setup
 	$(BIN)/ftcourse run --profile $(PROFILE) $(NOTEBOOKS)
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 exercises: setup
@@ -48,6 +48,7 @@ lab: setup
 
 lint: setup
 	$(BIN)/ruff check ftcourse tests bench
+	$(BIN)/ruff format --check ftcourse tests bench
 
 clean:
 	rm -rf build outputs .pytest_cache

@@ -5,7 +5,7 @@ this process's children, sampled every 0.2 s.
 
 Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/course_runtime.py --profile fast [NOTEBOOK ...]
 Writes bench/results/course_runtime_<profile>.json (with each notebook's metrics.json) and .md, after every
-notebook, merged with earlier runs of other notebooks. On a CPU the full profile uses ftcourse.config.FULL_ON_CPU.
+notebook, merged with earlier runs of other notebooks. On a CPU the full profile uses ftcourse.profiles.FULL_ON_CPU.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from ftcourse.course import list_notebooks, run_notebook
+from ftcourse.notebooks import list_notebooks, run_notebook
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -57,12 +57,20 @@ def measure(notebook: Path, profile: str, workdir: Path) -> dict:
     seconds = time.perf_counter() - start
     stop.set()
     thread.join()
-    return {"seconds": round(seconds, 1), "peak_kernel_rss_mib": round(peak[0], 1), "ok": error is None, "error": error, "metrics": metrics}
+    return {
+        "seconds": round(seconds, 1),
+        "peak_kernel_rss_mib": round(peak[0], 1),
+        "ok": error is None,
+        "error": error,
+        "metrics": metrics,
+    }
 
 
 def _commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=RESULTS.parent).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=RESULTS.parent
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -71,10 +79,18 @@ def write_summary(results: dict, profile: str, path: Path) -> None:
     """Write the JSON and a markdown table (run after every notebook, so a long run keeps what it measured)."""
     results["total_seconds"] = round(sum(r["seconds"] for r in results["notebooks"].values()), 1)
     path.write_text(json.dumps(results, indent=2, sort_keys=True))
-    lines = [f"# Course runtime, {profile} profile", "", f"Machine: {results['machine']}; device: {results['device']}.", "",
-             "| notebook | wall time (s) | peak kernel memory (MiB) | ok | measured (commit) |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['seconds']} | {v['peak_kernel_rss_mib']} | {'yes' if v['ok'] else 'NO: ' + str(v['error'])} | {v['measured']} ({v.get('commit', '?')}) |"
-              for k, v in sorted(results["notebooks"].items())]
+    lines = [
+        f"# Course runtime, {profile} profile",
+        "",
+        f"Machine: {results['machine']}; device: {results['device']}.",
+        "",
+        "| notebook | wall time (s) | peak kernel memory (MiB) | ok | measured (commit) |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {k} | {v['seconds']} | {v['peak_kernel_rss_mib']} | {'yes' if v['ok'] else 'NO: ' + str(v['error'])} | {v['measured']} ({v.get('commit', '?')}) |"
+        for k, v in sorted(results["notebooks"].items())
+    ]
     lines += ["", f"Total: {results['total_seconds']} s ({results['total_seconds'] / 60:.1f} min)."]
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
@@ -86,7 +102,7 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", choices=["fast", "full"], default="fast")
     parser.add_argument("--workdir", default=None, help="keep the executed notebooks and outputs here (default: a temp folder)")
     args = parser.parse_args(argv)
-    from ftcourse.models import pick_device
+    from ftcourse.runtime import pick_device
 
     notebooks = [Path(n) for n in args.notebooks] or list_notebooks()
     RESULTS.mkdir(exist_ok=True)
@@ -98,7 +114,11 @@ def main(argv=None) -> None:
         workdir = Path(args.workdir or tmp)
         for notebook in notebooks:
             print(f"{notebook.name} ({args.profile}) ...", flush=True)
-            results["notebooks"][notebook.stem] = {**measure(notebook, args.profile, workdir), "measured": time.strftime("%Y-%m-%d %H:%M"), "commit": _commit()}
+            results["notebooks"][notebook.stem] = {
+                **measure(notebook, args.profile, workdir),
+                "measured": time.strftime("%Y-%m-%d %H:%M"),
+                "commit": _commit(),
+            }
             write_summary(results, args.profile, path)
 
 

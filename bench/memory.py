@@ -31,5 +31,9 @@ def peak_rss(interval: float = 0.05):
         stop.set()
         thread.join()
         peak[0] = max(peak[0], process.memory_info().rss / 2**20)
-        result.update(peak_mib=round(peak[0], 1), delta_mib=round(peak[0] - result["start_mib"], 1), seconds=round(time.perf_counter() - start, 2))
+        result.update(
+            peak_mib=round(peak[0], 1),
+            delta_mib=round(peak[0] - result["start_mib"], 1),
+            seconds=round(time.perf_counter() - start, 2),
+        )
         result["start_mib"] = round(result["start_mib"], 1)

@@ -85,7 +85,12 @@ def main() -> None:
     info = {
         "benchmark": "ftcourse.prepare.find_near_duplicates on all Davidson tweets (TF-IDF + sparse radius NearestNeighbors, cosine)",
         "command": "HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data python bench/near_duplicates.py",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "scikit-learn": sklearn.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+        },
         "note": "Wall times depend on what else runs on the 2 cores: read them with the 1-minute load average recorded per case (below 1 means an idle machine).",
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "cases": cases,

@@ -38,12 +38,24 @@ def main() -> None:
                 continue
             texts = {split: _texts(df) for split, df in loaded.items()}
             for a, b in combinations(texts, 2):
-                rows.append({"dataset": name, "splits": f"{a} / {b}", "texts": f"{len(texts[a])} / {len(texts[b])}", "shared": len(texts[a] & texts[b])})
+                rows.append(
+                    {
+                        "dataset": name,
+                        "splits": f"{a} / {b}",
+                        "texts": f"{len(texts[a])} / {len(texts[b])}",
+                        "shared": len(texts[a] & texts[b]),
+                    }
+                )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "official_split_overlap.json").write_text(json.dumps(rows, indent=2))
-    lines = ["# Texts shared between official splits", "",
-             "Distinct texts after `normalize_text(..., lowercase=True)` (pair datasets: both sentences) per split, and how many occur in both.", "",
-             "| dataset | splits | distinct texts | shared |", "|---|---|---|---|"]
+    lines = [
+        "# Texts shared between official splits",
+        "",
+        "Distinct texts after `normalize_text(..., lowercase=True)` (pair datasets: both sentences) per split, and how many occur in both.",
+        "",
+        "| dataset | splits | distinct texts | shared |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {r['dataset']} | {r['splits']} | {r['texts']} | {r['shared']} |" for r in rows]
     (RESULTS / "official_split_overlap.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -38,43 +38,109 @@ def rows_from(run: dict) -> list[dict]:
     m = _lesson(run, "05_similarity_regression")
     if m:
         best = m["best_loss"]
-        rows.append({"score": "STS-B test Spearman", "data": f"{m['train_pairs']} train / {m['test_pairs']} test pairs",
-                     "base or baseline": m["spearman_before"], "fine-tuned": m["spearman_after"][best], "model": f"MiniLM + {best}",
-                     "all runs": m["spearman_after"], "anchor": ANCHORS["stsb"], "lesson": "05"})
+        rows.append(
+            {
+                "score": "STS-B test Spearman",
+                "data": f"{m['train_pairs']} train / {m['test_pairs']} test pairs",
+                "base or baseline": m["spearman_before"],
+                "fine-tuned": m["spearman_after"][best],
+                "model": f"MiniLM + {best}",
+                "all runs": m["spearman_after"],
+                "anchor": ANCHORS["stsb"],
+                "lesson": "05",
+            }
+        )
     m = _lesson(run, "04_contrastive_losses")
     if m:
         trained = {k: v for k, v in m["ap_mrpc"].items() if not k.startswith("base")}
         best = max(trained, key=trained.get)
         base_key = next((k for k in m["ap_mrpc"] if k.startswith("base")), None)
-        rows.append({"score": "MRPC test average precision (cosine)", "data": f"{m['train_pairs']} train pairs / MRPC test",
-                     "base or baseline": m["ap_mrpc"].get(base_key) if base_key else None, "fine-tuned": trained[best], "model": f"MiniLM + {best}",
-                     "all runs": {"ap": m["ap_mrpc"], "f1": m["f1_mrpc"], "accuracy": m["accuracy_mrpc"]}, "anchor": ANCHORS["mrpc"], "lesson": "04"})
+        rows.append(
+            {
+                "score": "MRPC test average precision (cosine)",
+                "data": f"{m['train_pairs']} train pairs / MRPC test",
+                "base or baseline": m["ap_mrpc"].get(base_key) if base_key else None,
+                "fine-tuned": trained[best],
+                "model": f"MiniLM + {best}",
+                "all runs": {"ap": m["ap_mrpc"], "f1": m["f1_mrpc"], "accuracy": m["accuracy_mrpc"]},
+                "anchor": ANCHORS["mrpc"],
+                "lesson": "04",
+            }
+        )
     m = _lesson(run, "01_when_to_fine_tune")
     if m:
         tfidf, tuned = m["baselines"]["TF-IDF + LR (class-weighted)"], m["baselines"]["fine-tuned MiniLM (class-weighted)"]
         data = f"{m['train_size']} train / {m['test_size']} test tweets"
-        rows.append({"score": "Davidson macro-F1", "data": data, "base or baseline": tfidf["macro_f1"], "fine-tuned": tuned["macro_f1"],
-                     "model": "TF-IDF + LR vs MiniLM, both class-weighted", "anchor": "", "lesson": "01"})
-        rows.append({"score": "Davidson hate-class F1", "data": data, "base or baseline": tfidf["hate_f1"], "fine-tuned": tuned["hate_f1"],
-                     "model": "TF-IDF + LR vs MiniLM, both class-weighted", "anchor": ANCHORS["davidson_hate"], "lesson": "01"})
+        rows.append(
+            {
+                "score": "Davidson macro-F1",
+                "data": data,
+                "base or baseline": tfidf["macro_f1"],
+                "fine-tuned": tuned["macro_f1"],
+                "model": "TF-IDF + LR vs MiniLM, both class-weighted",
+                "anchor": "",
+                "lesson": "01",
+            }
+        )
+        rows.append(
+            {
+                "score": "Davidson hate-class F1",
+                "data": data,
+                "base or baseline": tfidf["hate_f1"],
+                "fine-tuned": tuned["hate_f1"],
+                "model": "TF-IDF + LR vs MiniLM, both class-weighted",
+                "anchor": ANCHORS["davidson_hate"],
+                "lesson": "01",
+            }
+        )
     m = _lesson(run, "09_class_imbalance")
     if m:
         methods = m["methods"]
         best = m["best_hate_f1_method"]
-        rows.append({"score": "Davidson hate-class F1, best imbalance treatment", "data": f"{m['train_size']} train / {m['test_size']} test tweets",
-                     "base or baseline": methods["no treatment"]["hate_f1"], "fine-tuned": methods[best]["hate_f1"], "model": f"MiniLM, no treatment vs {best}",
-                     "all runs": {k: v["hate_f1"] for k, v in methods.items()}, "anchor": ANCHORS["davidson_hate"], "lesson": "09"})
+        rows.append(
+            {
+                "score": "Davidson hate-class F1, best imbalance treatment",
+                "data": f"{m['train_size']} train / {m['test_size']} test tweets",
+                "base or baseline": methods["no treatment"]["hate_f1"],
+                "fine-tuned": methods[best]["hate_f1"],
+                "model": f"MiniLM, no treatment vs {best}",
+                "all runs": {k: v["hate_f1"] for k, v in methods.items()},
+                "anchor": ANCHORS["davidson_hate"],
+                "lesson": "09",
+            }
+        )
     m = _lesson(run, "10_toxicity_milestone")
     if m:
-        rows.append({"score": "Jigsaw sample macro ROC-AUC", "data": f"{m['train_size']} train / {m['test_size']} test comments",
-                     "base or baseline": m["baseline_macro_auc"], "fine-tuned": m["transformer_macro_auc"], "model": "TF-IDF + LR vs fine-tuned MiniLM",
-                     "all runs": {"transformer_ci": m["transformer_macro_auc_ci"], "baseline_ci": m["baseline_macro_auc_ci"], "labels_not_evaluated": m["labels_not_evaluated"]},
-                     "anchor": ANCHORS["jigsaw"], "lesson": "10"})
+        rows.append(
+            {
+                "score": "Jigsaw sample macro ROC-AUC",
+                "data": f"{m['train_size']} train / {m['test_size']} test comments",
+                "base or baseline": m["baseline_macro_auc"],
+                "fine-tuned": m["transformer_macro_auc"],
+                "model": "TF-IDF + LR vs fine-tuned MiniLM",
+                "all runs": {
+                    "transformer_ci": m["transformer_macro_auc_ci"],
+                    "baseline_ci": m["baseline_macro_auc_ci"],
+                    "labels_not_evaluated": m["labels_not_evaluated"],
+                },
+                "anchor": ANCHORS["jigsaw"],
+                "lesson": "10",
+            }
+        )
     m = _lesson(run, "07_multiple_negatives_ranking")
     if m:
-        rows.append({"score": "COVID FAQ retrieval nDCG@10 (held-out questions)", "data": f"{m['train_pairs']} train pairs / {m['queries']} queries",
-                     "base or baseline": m["ndcg@10_before"], "fine-tuned": m["ndcg@10_after"], "model": "MiniLM + MNRL",
-                     "all runs": {"gain_ci": m["ndcg@10_gain_ci"], "by_batch_size": m["ndcg@10_by_batch_size"]}, "anchor": ANCHORS["faq"], "lesson": "07"})
+        rows.append(
+            {
+                "score": "COVID FAQ retrieval nDCG@10 (held-out questions)",
+                "data": f"{m['train_pairs']} train pairs / {m['queries']} queries",
+                "base or baseline": m["ndcg@10_before"],
+                "fine-tuned": m["ndcg@10_after"],
+                "model": "MiniLM + MNRL",
+                "all runs": {"gain_ci": m["ndcg@10_gain_ci"], "by_batch_size": m["ndcg@10_by_batch_size"]},
+                "anchor": ANCHORS["faq"],
+                "lesson": "07",
+            }
+        )
     return rows
 
 
@@ -88,10 +154,19 @@ def main() -> None:
     rows = rows_from(run)
     out = {"source": str(source.name), "machine": run.get("machine"), "device": run.get("device"), "rows": rows}
     (RESULTS / "quality_full.json").write_text(json.dumps(out, indent=2))
-    lines = ["# Quality, full profile", "", f"From `{source.name}` (the lessons run in the full profile; machine: {run.get('machine')}, device: {run.get('device')}).",
-             "On a CPU the full profile uses the slices of `ftcourse.config.FULL_ON_CPU`; a GPU takes the whole data.", "",
-             "| score | data | base / baseline | fine-tuned | compared | anchor | lesson |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['score']} | {r['data']} | {_fmt(r['base or baseline'])} | {_fmt(r['fine-tuned'])} | {r['model']} | {r['anchor'] or '-'} | {r['lesson']} |" for r in rows]
+    lines = [
+        "# Quality, full profile",
+        "",
+        f"From `{source.name}` (the lessons run in the full profile; machine: {run.get('machine')}, device: {run.get('device')}).",
+        "On a CPU the full profile uses the slices of `ftcourse.profiles.FULL_ON_CPU`; a GPU takes the whole data.",
+        "",
+        "| score | data | base / baseline | fine-tuned | compared | anchor | lesson |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['score']} | {r['data']} | {_fmt(r['base or baseline'])} | {_fmt(r['fine-tuned'])} | {r['model']} | {r['anchor'] or '-'} | {r['lesson']} |"
+        for r in rows
+    ]
     missing = sorted({"01", "04", "05", "07", "09", "10"} - {r["lesson"] for r in rows})
     if missing:
         lines += ["", f"Not measured yet (lesson not in the full run, or it failed): {', '.join(missing)}."]

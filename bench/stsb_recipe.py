@@ -38,7 +38,9 @@ def run(loss: str, epochs: int, batch_size: int, learning_rate: float, seed: int
         train = train.sample(n=train_size, random_state=seed).reset_index(drop=True)
 
     def evaluator(df, name):
-        return EmbeddingSimilarityEvaluator(df["sentence1"].tolist(), df["sentence2"].tolist(), df["score"].tolist(), name=name, batch_size=64)
+        return EmbeddingSimilarityEvaluator(
+            df["sentence1"].tolist(), df["sentence2"].tolist(), df["score"].tolist(), name=name, batch_size=64
+        )
 
     base = load_sentence_transformer(BASE_MODEL)
     before = sts_metrics(pair_cosines(base, test), test["score"])["spearman"]
@@ -58,22 +60,42 @@ def run(loss: str, epochs: int, batch_size: int, learning_rate: float, seed: int
             show_progress=False,
         )
     seconds = time.perf_counter() - start
-    evaluations = history.dropna(subset=["eval_sts-dev_spearman_cosine"]).query("epoch > 0").drop_duplicates("epoch")  # the best epoch is re-evaluated at the end
-    per_epoch = [{"epoch": round(row["epoch"], 2), "dev": round(row["eval_sts-dev_spearman_cosine"], 4), "test": round(row["eval_sts-test_spearman_cosine"], 4)}
-                 for row in evaluations.to_dict("records")]
+    evaluations = (
+        history.dropna(subset=["eval_sts-dev_spearman_cosine"]).query("epoch > 0").drop_duplicates("epoch")
+    )  # the best epoch is re-evaluated at the end
+    per_epoch = [
+        {
+            "epoch": round(row["epoch"], 2),
+            "dev": round(row["eval_sts-dev_spearman_cosine"], 4),
+            "test": round(row["eval_sts-test_spearman_cosine"], 4),
+        }
+        for row in evaluations.to_dict("records")
+    ]
     after = sts_metrics(pair_cosines(model, test), test["score"])["spearman"]
     return {
-        "loss": loss, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
-        "train_pairs": len(train), "test_pairs": len(test),
-        "test_spearman_before": round(before, 4), "test_spearman_after": round(after, 4),
-        "reaches_0_86": after >= 0.86, "per_epoch": per_epoch, "train_seconds": round(seconds, 1),
+        "loss": loss,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "train_pairs": len(train),
+        "test_pairs": len(test),
+        "test_spearman_before": round(before, 4),
+        "test_spearman_after": round(after, 4),
+        "reaches_0_86": after >= 0.86,
+        "per_epoch": per_epoch,
+        "train_seconds": round(seconds, 1),
         "measured": time.strftime("%Y-%m-%d %H:%M"),
     }
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loss", default="cosine_similarity", help="a name in ftcourse.losses (lesson 05: cosine_similarity, cosent, angle)")
+    parser.add_argument(
+        "--loss",
+        default="cosine_similarity",
+        help="a name in ftcourse.embedder.losses (lesson 05: cosine_similarity, cosent, angle)",
+    )
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=2e-5)
@@ -84,15 +106,25 @@ def main(argv=None) -> None:
     path = RESULTS / "stsb_recipe.json"
     results = json.loads(path.read_text()) if path.is_file() else {"recipes": {}}
     results["machine"] = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-    key = f"{args.loss} epochs={args.epochs} batch={args.batch_size} lr={args.learning_rate:g} seed={args.seed}" + (f" train={args.train_size}" if args.train_size else "")
+    key = f"{args.loss} epochs={args.epochs} batch={args.batch_size} lr={args.learning_rate:g} seed={args.seed}" + (
+        f" train={args.train_size}" if args.train_size else ""
+    )
     results["recipes"][key] = result
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(results, indent=2, sort_keys=True))
-    lines = ["# STS-B recipes for all-MiniLM-L6-v2 (whole training split; dev picks the epoch)", "", f"Machine: {results['machine']}.", "",
-             "| recipe | test Spearman before | after | >= 0.86 | test by epoch (dev in brackets) | train time |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# STS-B recipes for all-MiniLM-L6-v2 (whole training split; dev picks the epoch)",
+        "",
+        f"Machine: {results['machine']}.",
+        "",
+        "| recipe | test Spearman before | after | >= 0.86 | test by epoch (dev in brackets) | train time |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, r in sorted(results["recipes"].items()):
         curve = ", ".join(f"{e['test']} ({e['dev']})" for e in r["per_epoch"])
-        lines.append(f"| {name} | {r['test_spearman_before']} | {r['test_spearman_after']} | {'yes' if r['reaches_0_86'] else 'no'} | {curve} | {r['train_seconds'] / 60:.1f} min |")
+        lines.append(
+            f"| {name} | {r['test_spearman_before']} | {r['test_spearman_after']} | {'yes' if r['reaches_0_86'] else 'no'} | {curve} | {r['train_seconds'] / 60:.1f} min |"
+        )
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

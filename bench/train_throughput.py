@@ -48,7 +48,12 @@ def _frames():
     rest, test = split(df, test_size=0.2, seed=SEED, label_columns=list(JIGSAW_LABELS))
     train = rest.sample(TRAIN_ROWS, random_state=SEED)
     val = rest.drop(train.index).sample(64, random_state=SEED)
-    return train.reset_index(drop=True), val.reset_index(drop=True), test.reset_index(drop=True), rest.drop(val.index).reset_index(drop=True)
+    return (
+        train.reset_index(drop=True),
+        val.reset_index(drop=True),
+        test.reset_index(drop=True),
+        rest.drop(val.index).reset_index(drop=True),
+    )
 
 
 def train_quality_model(pool, val, folder: Path) -> Path:
@@ -57,18 +62,43 @@ def train_quality_model(pool, val, folder: Path) -> Path:
     The 32-step models of the training comparison barely rank the labels (macro ROC-AUC near 0.5),
     so a quantised model's change in ROC-AUC would mean nothing on them.
     """
-    train_classifier(pool.sample(QUALITY_ROWS, random_state=SEED), val, label_columns=list(JIGSAW_LABELS), output_dir=folder, epochs=2,
-                     batch_size=BATCH, learning_rate=5e-5, head_learning_rate=1e-3, max_length=128, early_stopping_patience=None,
-                     seed=SEED, progress=False)
+    train_classifier(
+        pool.sample(QUALITY_ROWS, random_state=SEED),
+        val,
+        label_columns=list(JIGSAW_LABELS),
+        output_dir=folder,
+        epochs=2,
+        batch_size=BATCH,
+        learning_rate=5e-5,
+        head_learning_rate=1e-3,
+        max_length=128,
+        early_stopping_patience=None,
+        seed=SEED,
+        progress=False,
+    )
     return folder
 
 
 def run_ftcourse(train, val, folder):
     with peak_rss() as memory:
-        trained = train_classifier(train, val, label_columns=list(JIGSAW_LABELS), output_dir=folder, epochs=1, batch_size=BATCH,
-                                   max_length=128, early_stopping_patience=None, seed=SEED, progress=False)
+        trained = train_classifier(
+            train,
+            val,
+            label_columns=list(JIGSAW_LABELS),
+            output_dir=folder,
+            epochs=1,
+            batch_size=BATCH,
+            max_length=128,
+            early_stopping_patience=None,
+            seed=SEED,
+            progress=False,
+        )
     seconds = trained.result["train_seconds"]
-    return {"examples_per_s": round(TRAIN_ROWS / seconds, 2), "train_seconds": round(seconds, 1), "peak_rss_delta_mib": memory["delta_mib"]}
+    return {
+        "examples_per_s": round(TRAIN_ROWS / seconds, 2),
+        "train_seconds": round(seconds, 1),
+        "peak_rss_delta_mib": memory["delta_mib"],
+    }
 
 
 def run_plain_loop(train):
@@ -85,13 +115,25 @@ def run_plain_loop(train):
     with peak_rss() as memory:
         start = time.perf_counter()
         for step in range(STEPS):
-            batch = tokenizer(texts[step * BATCH:(step + 1) * BATCH], padding="max_length", truncation=True, max_length=512, return_tensors="pt")
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(**batch).logits, labels[step * BATCH:(step + 1) * BATCH])
+            batch = tokenizer(
+                texts[step * BATCH : (step + 1) * BATCH],
+                padding="max_length",
+                truncation=True,
+                max_length=512,
+                return_tensors="pt",
+            )
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                model(**batch).logits, labels[step * BATCH : (step + 1) * BATCH]
+            )
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
         seconds = time.perf_counter() - start
-    return {"examples_per_s": round(TRAIN_ROWS / seconds, 2), "train_seconds": round(seconds, 1), "peak_rss_delta_mib": memory["delta_mib"]}
+    return {
+        "examples_per_s": round(TRAIN_ROWS / seconds, 2),
+        "train_seconds": round(seconds, 1),
+        "peak_rss_delta_mib": memory["delta_mib"],
+    }
 
 
 def run_bare_trainer(train, folder):
@@ -101,16 +143,29 @@ def run_bare_trainer(train, folder):
     path = resolve_model(BASE_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=6, problem_type="multi_label_classification")
-    data = Dataset.from_dict({"text": train["text"].tolist(), "labels": train[list(JIGSAW_LABELS)].to_numpy(dtype=np.float32).tolist()})
+    data = Dataset.from_dict(
+        {"text": train["text"].tolist(), "labels": train[list(JIGSAW_LABELS)].to_numpy(dtype=np.float32).tolist()}
+    )
     data = data.map(lambda b: tokenizer(b["text"], truncation=True), batched=True, remove_columns=["text"])
     # Only what makes the comparison fair is set: batch size, number of steps and seed; everything else is the default.
-    args = TrainingArguments(output_dir=str(folder), per_device_train_batch_size=BATCH, max_steps=STEPS, seed=SEED, report_to="none", save_strategy="no",
-                             disable_tqdm=True)
+    args = TrainingArguments(
+        output_dir=str(folder),
+        per_device_train_batch_size=BATCH,
+        max_steps=STEPS,
+        seed=SEED,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+    )
     trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
     with peak_rss() as memory:
         output = trainer.train()
     seconds = output.metrics["train_runtime"]
-    return {"examples_per_s": round(TRAIN_ROWS / seconds, 2), "train_seconds": round(seconds, 1), "peak_rss_delta_mib": memory["delta_mib"]}
+    return {
+        "examples_per_s": round(TRAIN_ROWS / seconds, 2),
+        "train_seconds": round(seconds, 1),
+        "peak_rss_delta_mib": memory["delta_mib"],
+    }
 
 
 class _OnnxAsModel:
@@ -144,8 +199,16 @@ def _export_onnx(model, tokenizer, folder: Path) -> Path:
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     path = folder / "model.onnx"
-    torch.onnx.export(LogitsOnly(model.eval()), tuple(example[n] for n in names), str(path), input_names=names, output_names=["logits"],
-                      dynamic_shapes={n: {0: batch, 1: seq} for n in names}, dynamo=True, verbose=False)
+    torch.onnx.export(
+        LogitsOnly(model.eval()),
+        tuple(example[n] for n in names),
+        str(path),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_shapes={n: {0: batch, 1: seq} for n in names},
+        dynamo=True,
+        verbose=False,
+    )
     return path
 
 
@@ -185,8 +248,12 @@ def _faster_inference_variants(classifier, texts, y_true, folder: Path) -> dict:
         return _OnnxAsModel(folder / "model_int8.onnx")
 
     rows = {}
-    for name, build in [("pytorch fp32", lambda: fp32_model), ("torchao int8 dynamic", torchao_int8),
-                        ("onnxruntime fp32", onnx_fp32), ("onnxruntime int8 dynamic", onnx_int8)]:
+    for name, build in [
+        ("pytorch fp32", lambda: fp32_model),
+        ("torchao int8 dynamic", torchao_int8),
+        ("onnxruntime fp32", onnx_fp32),
+        ("onnxruntime int8 dynamic", onnx_int8),
+    ]:
         try:
             classifier.model = build()
         except ImportError as exc:
@@ -241,7 +308,9 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inference-only", action="store_true", help="rerun the inference part; keep the training figures already in the results")
+    parser.add_argument(
+        "--inference-only", action="store_true", help="rerun the inference part; keep the training figures already in the results"
+    )
     args = parser.parse_args(argv)
     train, val, test, pool = _frames()
     path = RESULTS / "train_throughput.json"
@@ -263,10 +332,15 @@ def main(argv=None):
             path.write_text(json.dumps(results, indent=2))  # kept if the inference part fails
         from transformers import AutoTokenizer
 
-        lengths = [len(ids) for ids in AutoTokenizer.from_pretrained(resolve_model(BASE_MODEL))(train["text"].tolist())["input_ids"]]
+        lengths = [
+            len(ids) for ids in AutoTokenizer.from_pretrained(resolve_model(BASE_MODEL))(train["text"].tolist())["input_ids"]
+        ]
         results["setup"]["share_of_comments_over_128_tokens"] = round(float(np.mean(np.array(lengths) > 128)), 3)
         model_dir = train_quality_model(pool, val, Path(tmp) / "quality")
-        results["inference"] = {"model": f"train_classifier, {QUALITY_ROWS} comments, 2 epochs, lr 5e-5, head 1e-3", **run_inference(model_dir, test, Path(tmp))}
+        results["inference"] = {
+            "model": f"train_classifier, {QUALITY_ROWS} comments, 2 epochs, lr 5e-5, head 1e-3",
+            **run_inference(model_dir, test, Path(tmp)),
+        }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "train_throughput.json").write_text(json.dumps(results, indent=2))
     inf = results["inference"]
@@ -277,7 +351,11 @@ def main(argv=None):
         "",
         "| recipe | examples/s | train s | peak RSS delta (MiB) |",
         "|---|---|---|---|",
-        *(f"| {k} | {v['examples_per_s']} | {v['train_seconds']} | {v['peak_rss_delta_mib']} |" for k, v in results.items() if isinstance(v, dict) and "examples_per_s" in v),
+        *(
+            f"| {k} | {v['examples_per_s']} | {v['train_seconds']} | {v['peak_rss_delta_mib']} |"
+            for k, v in results.items()
+            if isinstance(v, dict) and "examples_per_s" in v
+        ),
         "",
         f"train_classifier is {results['speedup_vs_plain_loop']}x the plain 512-padded loop and {results['speedup_vs_bare_trainer']}x the bare Trainer. "
         f"Part of that is its 128-token limit (the other two keep up to 512): {results['setup']['share_of_comments_over_128_tokens']:.1%} of these "
@@ -289,9 +367,12 @@ def main(argv=None):
         "",
         "| variant | examples/s | speed-up | macro ROC-AUC | change | within 0.005 |",
         "|---|---|---|---|---|---|",
-        *(f"| {k} | {v['error']} | | | | |" if "error" in v else
-          f"| {k} | {v['examples_per_s']} | {v['speedup']}x | {v['macro_roc_auc']} | {v['roc_auc_change']:+.4f} | {'yes' if v['within_0_005_roc_auc'] else 'no'} |"
-          for k, v in inf["variants_batch_64"].items()),
+        *(
+            f"| {k} | {v['error']} | | | | |"
+            if "error" in v
+            else f"| {k} | {v['examples_per_s']} | {v['speedup']}x | {v['macro_roc_auc']} | {v['roc_auc_change']:+.4f} | {'yes' if v['within_0_005_roc_auc'] else 'no'} |"
+            for k, v in inf["variants_batch_64"].items()
+        ),
         "",
         f"Bottleneck fixed: `predict_proba` now batches texts of similar length. On the {inf['length_sorted_batches']['test_texts']} test comments at batch 64: "
         f"{inf['length_sorted_batches']['examples_per_s_input_order']} examples/s in input order (before) -> "

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ftcourse.classifier.labels import MULTI, encode_labels, infer_problem_type
+from ftcourse.classifier.metrics import evaluation_report
+from ftcourse.errors import UsageError
+from ftcourse.evaluation import bootstrap_ci, classification_report_table
+from ftcourse.models import load_sentence_transformer
+
 
 def tfidf_logreg(class_weight: str | None = None, seed: int = 0):
     """TF-IDF (word uni- and bigrams, sublinear tf) + logistic regression, as one sklearn Pipeline.
@@ -56,11 +62,18 @@ def embedding_classifier(kind: str = "logreg", n_neighbors: int = 10, class_weig
         from sklearn.neighbors import KNeighborsClassifier
 
         return KNeighborsClassifier(n_neighbors=n_neighbors, metric="cosine", weights="distance")
-    raise ValueError(f"kind={kind!r}: choose 'logreg' or 'knn'.")
+    raise UsageError(f"kind={kind!r}: choose 'logreg' or 'knn'.")
 
 
 def score_predictions(
-    name: str, y_true, y_pred, label_names: Sequence[str], seconds: float, n_resamples: int = 500, seed: int = 0, focus_class: int | None = None
+    name: str,
+    y_true,
+    y_pred,
+    label_names: Sequence[str],
+    seconds: float,
+    n_resamples: int = 500,
+    seed: int = 0,
+    focus_class: int | None = None,
 ) -> dict:
     """One row of a results table: macro-F1 with a bootstrap 95 % interval, accuracy, and cost.
 
@@ -78,13 +91,24 @@ def score_predictions(
     """
     from sklearn.metrics import accuracy_score, f1_score
 
-    from ftcourse.evaluation import bootstrap_ci, classification_report_table
-
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     labels = list(range(len(label_names)))
     table, macro = classification_report_table(y_true, y_pred, label_names)
-    _, low, high = bootstrap_ci(lambda t, p: f1_score(t, p, labels=labels, average="macro", zero_division=0), y_true, y_pred, n_resamples=n_resamples, seed=seed)
-    row = {"approach": name, "macro_f1": macro, "macro_f1_low": low, "macro_f1_high": high, "accuracy": float(accuracy_score(y_true, y_pred)), "seconds": float(seconds)}
+    _, low, high = bootstrap_ci(
+        lambda t, p: f1_score(t, p, labels=labels, average="macro", zero_division=0),
+        y_true,
+        y_pred,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    row = {
+        "approach": name,
+        "macro_f1": macro,
+        "macro_f1_low": low,
+        "macro_f1_high": high,
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "seconds": float(seconds),
+    }
     if focus_class is not None:
         row[f"{label_names[focus_class]}_f1"] = float(table.loc[label_names[focus_class], "f1-score"])
     return row
@@ -129,36 +153,73 @@ def decision_matrix(
     by = results.set_index("approach")
     for name in (fine_tuned, tfidf, frozen, *cheap):
         if name not in by.index:
-            raise ValueError(f"approach {name!r} is not in results (which has {list(by.index)}).")
+            raise UsageError(f"approach {name!r} is not in results (which has {list(by.index)}).")
     best_cheap = by.loc[list(cheap), "macro_f1"].idxmax()
     ft, base = by.loc[fine_tuned], by.loc[best_cheap]
     delta, p = comparison["delta"], comparison["p_value"]
-    if p < significance:
-        quality = "fine-tune"
-    elif p > 1 - significance:
-        quality = "baseline"
-    else:
-        quality = "no clear winner"
+    quality = _quality(p, significance)
     gap = by.loc[frozen, "macro_f1"] - by.loc[tfidf, "macro_f1"]
-    domain = "pretrained features transfer: frozen embeddings may be enough" if gap > 0 else "general-purpose embeddings miss the task's cues: adapt the model (fine-tune) or stay lexical"
+    domain = (
+        "pretrained features transfer: frozen embeddings may be enough"
+        if gap > 0
+        else "general-purpose embeddings miss the task's cues: adapt the model (fine-tune) or stay lexical"
+    )
     slope_ft, slope_tfidf = _slope_per_doubling(curve, fine_tuned), _slope_per_doubling(curve, tfidf)
     growing = np.nanmax([slope_ft, slope_tfidf]) > 0.02
-    size = "more labelled data is still paying off" if growing else "the curves have flattened: more data of this kind will not change the ranking much"
+    size = (
+        "more labelled data is still paying off"
+        if growing
+        else "the curves have flattened: more data of this kind will not change the ranking much"
+    )
     cost_ratio = ft["seconds"] / max(by.loc[best_cheap, "seconds"], 1e-9)
-    if cost_ratio > 10:
-        budget = "fine-tuning costs far more here"
-    elif cost_ratio > 2:
-        budget = "fine-tuning costs several times more"
-    else:
-        budget = "fine-tuning costs about as much as the baseline"
+    budget = _budget(cost_ratio)
     matrix = pd.DataFrame(
         [
-            {"factor": "domain", "evidence": f"frozen embeddings {by.loc[frozen, 'macro_f1']:.3f} vs TF-IDF {by.loc[tfidf, 'macro_f1']:.3f} macro-F1 ({gap:+.3f})", "points to": domain},
-            {"factor": "data size", "evidence": f"macro-F1 gained per doubling of the data at the largest size: fine-tuned {slope_ft:+.3f}, TF-IDF {slope_tfidf:+.3f}", "points to": size},
-            {"factor": "baseline quality", "evidence": f"best cheap approach {best_cheap}: {base['macro_f1']:.3f} [{base['macro_f1_low']:.3f}, {base['macro_f1_high']:.3f}]; fine-tuned {ft['macro_f1']:.3f} [{ft['macro_f1_low']:.3f}, {ft['macro_f1_high']:.3f}]; paired difference {delta:+.3f}; the fine-tune is ahead in {1 - p:.0%} of paired bootstrap resamples", "points to": quality},
-            {"factor": "budget", "evidence": f"fine-tune {ft['seconds']:.0f} s vs {best_cheap} {base['seconds']:.1f} s on this machine ({cost_ratio:.0f}x)", "points to": budget},
+            {
+                "factor": "domain",
+                "evidence": f"frozen embeddings {by.loc[frozen, 'macro_f1']:.3f} vs TF-IDF {by.loc[tfidf, 'macro_f1']:.3f} macro-F1 ({gap:+.3f})",
+                "points to": domain,
+            },
+            {
+                "factor": "data size",
+                "evidence": f"macro-F1 gained per doubling of the data at the largest size: fine-tuned {slope_ft:+.3f}, TF-IDF {slope_tfidf:+.3f}",
+                "points to": size,
+            },
+            {
+                "factor": "baseline quality",
+                "evidence": f"best cheap approach {best_cheap}: {base['macro_f1']:.3f} [{base['macro_f1_low']:.3f}, {base['macro_f1_high']:.3f}]; fine-tuned {ft['macro_f1']:.3f} [{ft['macro_f1_low']:.3f}, {ft['macro_f1_high']:.3f}]; paired difference {delta:+.3f}; the fine-tune is ahead in {1 - p:.0%} of paired bootstrap resamples",
+                "points to": quality,
+            },
+            {
+                "factor": "budget",
+                "evidence": f"fine-tune {ft['seconds']:.0f} s vs {best_cheap} {base['seconds']:.1f} s on this machine ({cost_ratio:.0f}x)",
+                "points to": budget,
+            },
         ]
     ).set_index("factor")
+    slope = float(np.nanmax([slope_ft, slope_tfidf]))
+    return matrix, _conclusion(quality, best_cheap, delta, p, cost_ratio, slope if growing else None)
+
+
+def _quality(p: float, significance: float) -> str:
+    # One-sided: a small p favours the fine-tune, a large one the baseline, anything between is noise.
+    if p < significance:
+        return "fine-tune"
+    if p > 1 - significance:
+        return "baseline"
+    return "no clear winner"
+
+
+def _budget(cost_ratio: float) -> str:
+    if cost_ratio > 10:
+        return "fine-tuning costs far more here"
+    if cost_ratio > 2:
+        return "fine-tuning costs several times more"
+    return "fine-tuning costs about as much as the baseline"
+
+
+def _conclusion(quality: str, best_cheap: str, delta: float, p: float, cost_ratio: float, slope: float | None) -> str:
+    # The paragraph under the decision matrix; slope is the learning curve's gain per doubling when it still rises.
     if quality == "fine-tune":
         conclusion = (
             f"Fine-tune. On this split the fine-tuned model beats the best cheap approach ({best_cheap}) by {delta:+.3f} macro-F1, "
@@ -175,6 +236,74 @@ def decision_matrix(
             f"test set (the fine-tune came out ahead in {1 - p:.0%} of the paired bootstrap resamples). On budget, {best_cheap} takes "
             f"1/{max(cost_ratio, 1):.0f} of the compute of the fine-tune."
         )
-    if growing:
-        conclusion += f" The learning curve still rises ({np.nanmax([slope_ft, slope_tfidf]):+.3f} macro-F1 per doubling), so re-run the comparison with more data (the full profile) before settling."
-    return matrix, conclusion
+    if slope is not None:
+        conclusion += f" The learning curve still rises ({slope:+.3f} macro-F1 per doubling), so re-run the comparison with more data (the full profile) before settling."
+    return conclusion
+
+
+def frozen_base_baseline(
+    base_model: str,
+    train_df: pd.DataFrame,
+    test_df: pd.DataFrame,
+    text_column: str,
+    label_columns: Sequence[str],
+    label_names: Sequence[str] | None = None,
+    max_length: int = 128,
+    balance: bool = False,
+    batch_size: int = 32,
+):
+    """The base model without fine-tuning: its frozen sentence embeddings + logistic regression.
+
+    This is the honest "before" for a fine-tune: a freshly initialised classification head on the
+    base model scores at chance, which says nothing. Multi-label uses one logistic regression per label.
+
+    Returns:
+        ``(table, summary, probabilities)`` on ``test_df`` (see :func:`evaluate_saved`).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    problem_type = infer_problem_type(label_columns)
+    y_train, names = encode_labels(train_df, label_columns, problem_type, label_names, "train split")
+    y_test, _ = encode_labels(test_df, label_columns, problem_type, names, "test split")
+    encoder = load_sentence_transformer(base_model, max_seq_length=max_length)
+    x_train = encoder.encode(train_df[text_column].astype(str).tolist(), batch_size=batch_size, normalize_embeddings=True)
+    x_test = encoder.encode(test_df[text_column].astype(str).tolist(), batch_size=batch_size, normalize_embeddings=True)
+    head = LogisticRegression(max_iter=2000, class_weight="balanced" if balance else None)
+    if problem_type == MULTI:
+        clf = OneVsRestClassifier(head).fit(x_train, y_train.astype(int))
+        probs = clf.predict_proba(x_test)
+    else:
+        clf = head.fit(x_train, y_train)
+        probs = np.zeros((len(x_test), len(names)))
+        probs[:, clf.classes_] = clf.predict_proba(x_test)
+    table, summary = evaluation_report(problem_type, y_test, probs, names, dict.fromkeys(names, 0.5))
+    return table, summary, probs
+
+
+def tfidf_multilabel_baseline(class_weight: str | None = "balanced", max_features: int = 200_000, seed: int = 0):
+    """TF-IDF of word 1-2-grams and character 2-5-grams + one logistic regression per label.
+
+    The classic strong baseline for toxic comments: character n-grams catch obfuscated spellings
+    ("f*ck", "stuupid") that word features miss. Fit with ``fit(texts, label_matrix)``;
+    ``predict_proba(texts)`` gives one probability column per label.
+
+    Args:
+        class_weight: ``"balanced"`` weights each label's rare positives up (None = unweighted).
+        max_features: vocabulary cap of each of the two vectorisers.
+        seed: random state of the solvers.
+
+    Returns:
+        An unfitted :class:`sklearn.pipeline.Pipeline`.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline, make_union
+
+    features = make_union(
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=max_features),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=max_features),
+    )
+    head = LogisticRegression(C=4.0, max_iter=2000, class_weight=class_weight, random_state=seed)
+    return make_pipeline(features, OneVsRestClassifier(head))

@@ -37,7 +37,9 @@ def _call(function, name: str, *args, **kwargs):
         return function(*args, **kwargs)
     except NotImplementedError:
         # Keep the stub's own exception type: the exercise stops here, where the work is.
-        raise NotImplementedError(f"`{name}` is still the stub: replace `# YOUR CODE HERE` and the raise in its body with your implementation.") from None
+        raise NotImplementedError(
+            f"`{name}` is still the stub: replace `# YOUR CODE HERE` and the raise in its body with your implementation."
+        ) from None
 
 
 # ---- 01: baselines -------------------------------------------------------------------------------
@@ -55,9 +57,15 @@ def check_majority_baseline(majority_predict, macro_f1) -> None:
     train = np.array([1] * 70 + [0] * 10 + [2] * 20)
     predictions = np.asarray(_call(majority_predict, "majority_predict", train, 5))
     if predictions.shape != (5,):
-        _fail(f"majority_predict(train, 5) returned shape {predictions.shape}, expected (5,).", "return one prediction per requested example.")
+        _fail(
+            f"majority_predict(train, 5) returned shape {predictions.shape}, expected (5,).",
+            "return one prediction per requested example.",
+        )
     if not (predictions == 1).all():
-        _fail(f"on labels where class 1 is 70 % of the data it predicted {predictions.tolist()}.", "predict the most frequent training label (np.bincount(...).argmax()).")
+        _fail(
+            f"on labels where class 1 is 70 % of the data it predicted {predictions.tolist()}.",
+            "predict the most frequent training label (np.bincount(...).argmax()).",
+        )
     rng = np.random.default_rng(0)
     y_true = rng.integers(0, 3, 200)
     y_pred = np.where(rng.random(200) < 0.6, y_true, rng.integers(0, 3, 200))
@@ -70,7 +78,10 @@ def check_majority_baseline(majority_predict, macro_f1) -> None:
         if got is not None and math.isclose(float(got), accuracy, abs_tol=1e-6):
             _fail("macro_f1 returned the accuracy.", "compute F1 per class and average the classes with equal weight.")
         if got is not None and math.isclose(float(got), weighted, abs_tol=1e-6):
-            _fail("macro_f1 weights classes by their size (that is weighted-F1).", "every class counts the same in a macro average, however rare.")
+            _fail(
+                "macro_f1 weights classes by their size (that is weighted-F1).",
+                "every class counts the same in a macro average, however rare.",
+            )
         _fail(f"macro_f1 gave {got} on a test case.", "F1 per class = 2PR/(P+R); then the unweighted mean over classes.")
     _passed("the majority baseline predicts the most frequent class, and macro-F1 averages classes equally.")
 
@@ -93,12 +104,18 @@ def check_balanced_pairs(build_pairs) -> None:
     label_of = dict(zip(df["text"], df["label"], strict=True))
     same = np.array([label_of[a] == label_of[b] for a, b in zip(pairs["sentence1"], pairs["sentence2"], strict=True)])
     if not (pairs["label"].to_numpy() == same.astype(int)).all():
-        _fail("some pairs have label 1 for different classes (or 0 for the same class).", "label = 1 exactly when both texts share a class.")
+        _fail(
+            "some pairs have label 1 for different classes (or 0 for the same class).",
+            "label = 1 exactly when both texts share a class.",
+        )
     if (pairs["sentence1"] == pairs["sentence2"]).any():
         _fail("some pairs match a text with itself.", "a positive needs two different texts of the same class.")
     share = pairs["label"].mean()
     if not 0.4 <= share <= 0.6:
-        _fail(f"{share:.0%} of the pairs are positives.", "sample half the pairs from the same class and half from different classes, instead of pairing at random.")
+        _fail(
+            f"{share:.0%} of the pairs are positives.",
+            "sample half the pairs from the same class and half from different classes, instead of pairing at random.",
+        )
     _passed(f"{len(pairs)} pairs, {share:.0%} positives, every label consistent with the classes.")
 
 
@@ -111,11 +128,17 @@ def check_pair_features(pair_features) -> None:
     u, v = rng.normal(size=(4, 8)), rng.normal(size=(4, 8))
     got = np.asarray(_call(pair_features, "pair_features", u, v))
     if got.shape != (4, 24):
-        _fail(f"for two (4, 8) batches you returned shape {got.shape}.", "concatenate three (4, 8) blocks along axis 1: the result is (4, 24).")
+        _fail(
+            f"for two (4, 8) batches you returned shape {got.shape}.",
+            "concatenate three (4, 8) blocks along axis 1: the result is (4, 24).",
+        )
     if not np.allclose(got[:, :8], u) or not np.allclose(got[:, 8:16], v):
         _fail("the first two blocks are not u then v.", "keep the order u, v, |u - v|.")
     if np.allclose(got[:, 16:], u - v):
-        _fail("the third block is u - v, which changes sign when the pair is swapped.", "use the absolute difference, so (a, b) and (b, a) look alike.")
+        _fail(
+            "the third block is u - v, which changes sign when the pair is swapped.",
+            "use the absolute difference, so (a, b) and (b, a) look alike.",
+        )
     if not np.allclose(got[:, 16:], np.abs(u - v)):
         _fail("the third block is not |u - v|.", "np.abs(u - v) (or torch.abs).")
     _passed("features are (u, v, |u - v|), the input SoftmaxLoss's classifier sees.")
@@ -138,11 +161,17 @@ def check_contrastive_loss(contrastive_loss) -> None:
     if got is None or not math.isclose(float(got), expected, rel_tol=1e-5):
         swapped = _contrastive_reference(distances, 1 - labels, 0.5)
         if got is not None and math.isclose(float(got), swapped, rel_tol=1e-5):
-            _fail("positives and negatives are swapped.", "label 1 (similar) should pull pairs together: its term is distance squared.")
+            _fail(
+                "positives and negatives are swapped.",
+                "label 1 (similar) should pull pairs together: its term is distance squared.",
+            )
         far = np.full(4, 2.0)
         far_negatives = _call(contrastive_loss, "contrastive_loss", far, np.zeros(4), 0.5)
         if far_negatives is not None and float(far_negatives) > 1e-9:
-            _fail("negatives already farther apart than the margin still add loss.", "clip the negative term at zero: max(0, margin - d) squared.")
+            _fail(
+                "negatives already farther apart than the margin still add loss.",
+                "clip the negative term at zero: max(0, margin - d) squared.",
+            )
         _fail(f"got {got} on a test batch.", "loss = mean of 0.5 * (y * d^2 + (1 - y) * max(0, margin - d)^2).")
     _passed("positives are pulled together, negatives pushed out to the margin and no further.")
 
@@ -160,11 +189,17 @@ def check_loss_choice(choices: dict) -> None:
         "single texts with a class label": {"batch_all_triplet", "batch_hard_triplet", "batch_semi_hard_triplet"},
     }
     if not isinstance(choices, dict) or set(choices) != set(expected):
-        _fail("choices must be a dict with exactly the four descriptions as keys.", "copy the keys from the cell above and fill in a loss name for each.")
+        _fail(
+            "choices must be a dict with exactly the four descriptions as keys.",
+            "copy the keys from the cell above and fill in a loss name for each.",
+        )
     for description, ok in expected.items():
         answer = str(choices[description]).lower()
         if answer not in ok:
-            _fail(f"for '{description}' you chose {answer!r}.", "look at which columns each loss expects (the table printed above, ftcourse.losses.loss_table()) and which columns this data has.")
+            _fail(
+                f"for '{description}' you chose {answer!r}.",
+                "look at which columns each loss expects (the table printed above, ftcourse.losses.loss_table()) and which columns this data has.",
+            )
     _passed("each format goes to a loss that expects exactly its columns.")
 
 
@@ -183,8 +218,13 @@ def check_triplet_loss(triplet_loss) -> None:
     got = _call(triplet_loss, "triplet_loss", a, p, n, 1.0)
     if got is None or not math.isclose(float(got), reference(a, p, n, 1.0), rel_tol=1e-5):
         if got is not None and math.isclose(float(got), reference(a, n, p, 1.0), rel_tol=1e-5):
-            _fail("positive and negative are swapped.", "the loss falls as the anchor gets closer to the positive: d(a, p) - d(a, n) + margin.")
-        if got is not None and math.isclose(float(got), float(np.mean(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + 1.0)), rel_tol=1e-5):
+            _fail(
+                "positive and negative are swapped.",
+                "the loss falls as the anchor gets closer to the positive: d(a, p) - d(a, n) + margin.",
+            )
+        if got is not None and math.isclose(
+            float(got), float(np.mean(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + 1.0)), rel_tol=1e-5
+        ):
             _fail("triplets that are already satisfied give negative loss.", "clip each triplet's loss at zero.")
         _fail(f"got {got} on a test batch.", "mean over the batch of max(d(a, p) - d(a, n) + margin, 0), d = Euclidean distance.")
     _passed("easy triplets cost nothing; hard ones cost by how much they miss the margin.")
@@ -205,8 +245,14 @@ def check_in_batch_loss(in_batch_loss) -> None:
     if got is None or not math.isclose(got, expected, rel_tol=1e-4):
         unscaled = torch.nn.functional.cross_entropy(q @ d.T, torch.arange(6)).item()
         if got is not None and math.isclose(got, unscaled, rel_tol=1e-4):
-            _fail("the similarities are not scaled.", "multiply the cosine similarities by `scale` before the softmax: cosines in [-1, 1] give too flat a distribution.")
-        _fail(f"got {got} on a test batch.", "scores = scale * (queries @ docs.T); the right document of query i is column i: cross-entropy with targets arange(n).")
+            _fail(
+                "the similarities are not scaled.",
+                "multiply the cosine similarities by `scale` before the softmax: cosines in [-1, 1] give too flat a distribution.",
+            )
+        _fail(
+            f"got {got} on a test batch.",
+            "scores = scale * (queries @ docs.T); the right document of query i is column i: cross-entropy with targets arange(n).",
+        )
     _passed("every other answer in the batch served as a negative for each question.")
 
 
@@ -228,7 +274,10 @@ def check_ndcg(ndcg_at_k) -> None:
     if got is None or not math.isclose(float(got), expected, rel_tol=1e-6):
         if got is not None and float(got) > 1.0 + 1e-9:
             _fail(f"got {got}, above 1.", "divide each query's DCG by its ideal DCG (all relevant documents ranked first).")
-        _fail(f"got {got} on a test case.", "DCG@k = sum over the top-k ranks r (1-based) of rel / log2(r + 1); nDCG = DCG / ideal DCG; average over queries.")
+        _fail(
+            f"got {got} on a test case.",
+            "DCG@k = sum over the top-k ranks r (1-based) of rel / log2(r + 1); nDCG = DCG / ideal DCG; average over queries.",
+        )
     _passed("nDCG@10 agrees with scikit-learn's ndcg_score.")
 
 
@@ -242,12 +291,18 @@ def check_class_weights(class_weights) -> None:
     counts = np.bincount(labels, minlength=3)
     expected = (1 / counts) / (1 / counts).mean()
     if got.shape != (3,):
-        _fail(f"returned shape {got.shape}, expected one weight per class (3,).", "np.bincount(labels, minlength=n_classes) counts each class.")
+        _fail(
+            f"returned shape {got.shape}, expected one weight per class (3,).",
+            "np.bincount(labels, minlength=n_classes) counts each class.",
+        )
     if got[0] < got[1]:
         _fail("the rare class gets a smaller weight than the common one.", "invert the frequency: weight = 1 / count.")
     if not np.allclose(got, expected, rtol=1e-6):
         if np.allclose(got / got.mean(), expected, rtol=1e-6):
-            _fail(f"the weights have mean {got.mean():.3g}.", "normalise them to mean 1 so the loss keeps its usual scale and learning rate.")
+            _fail(
+                f"the weights have mean {got.mean():.3g}.",
+                "normalise them to mean 1 so the loss keeps its usual scale and learning rate.",
+            )
         _fail(f"got {np.round(got, 3).tolist()}.", "weight_c = (1 / count_c), then divide by the mean of those weights.")
     _passed("the rare class weighs most, and the weights average to 1.")
 
@@ -265,13 +320,22 @@ def check_thresholds(tune_thresholds) -> None:
     names = ["toxic", "threat"]
     got = _call(tune_thresholds, "tune_thresholds", y_true, y_prob, names)
     if not isinstance(got, dict) or set(got) != set(names):
-        _fail(f"returned {type(got).__name__} with keys {sorted(got) if isinstance(got, dict) else '-'}.", "return a dict with one threshold per label name.")
+        _fail(
+            f"returned {type(got).__name__} with keys {sorted(got) if isinstance(got, dict) else '-'}.",
+            "return a dict with one threshold per label name.",
+        )
     grid = np.linspace(0.01, 0.99, 99)
     for j, name in enumerate(names):
         best = max(f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0) for t in grid)
         mine = f1_score(y_true[:, j], y_prob[:, j] >= float(got[name]), zero_division=0)
         if math.isclose(float(got[name]), 0.5) and mine < best - 0.02:
-            _fail(f"{name}: the threshold is still 0.5 (F1 {mine:.2f}; {best:.2f} is reachable).", "try many thresholds per label and keep the one with the best F1.")
+            _fail(
+                f"{name}: the threshold is still 0.5 (F1 {mine:.2f}; {best:.2f} is reachable).",
+                "try many thresholds per label and keep the one with the best F1.",
+            )
         if mine < best - 0.02:
-            _fail(f"{name}: your threshold gives F1 {mine:.2f}, while {best:.2f} is reachable.", "search each label on its own column: a threshold per label, not one for all.")
+            _fail(
+                f"{name}: your threshold gives F1 {mine:.2f}, while {best:.2f} is reachable.",
+                "search each label on its own column: a threshold per label, not one for all.",
+            )
     _passed("each label has its own threshold, and each is close to the best F1 on validation.")

@@ -6,166 +6,13 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from ftcourse.errors import DataError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-
-
-@dataclass
-class NotebookRun:
-    """What one papermill run produced."""
-
-    notebook: Path  # the source notebook
-    executed: Path  # the executed copy, with outputs
-    output_dir: Path  # where the notebook wrote metrics.json and its artefacts
-    seconds: float  # wall time of the run
-    metrics: dict  # the notebook's metrics.json ({} if it wrote none)
-
-
-def list_notebooks(folder: str | os.PathLike = NOTEBOOK_DIR) -> list[Path]:
-    """The lesson notebooks of ``folder`` in course order (by their number prefix)."""
-    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
-
-
-def notebook_title(path: str | os.PathLike) -> str:
-    """The first Markdown heading of a notebook, or its file name when it has none."""
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return Path(path).stem
-
-
-def run_notebook(
-    notebook: str | os.PathLike,
-    executed_dir: str | os.PathLike,
-    output_root: str | os.PathLike,
-    profile: str = "fast",
-    seed: int = 42,
-    extra_parameters: dict | None = None,
-    kernel_name: str = "python3",
-    timeout: int | None = None,
-) -> NotebookRun:
-    """Execute one notebook with papermill.
-
-    Args:
-        notebook: the ``.ipynb`` to run.
-        executed_dir: where the executed copy is written.
-        output_root: the notebook writes its artefacts to ``output_root/<notebook stem>``.
-        profile: ``"fast"`` or ``"full"``, injected as ``PROFILE``.
-        seed: injected as ``SEED``.
-        extra_parameters: further parameters to inject.
-        kernel_name: Jupyter kernel to run it in.
-        timeout: seconds allowed per cell (None = no limit).
-
-    Returns:
-        A :class:`NotebookRun`. Papermill's ``PapermillExecutionError`` propagates when a cell fails;
-        the executed copy then shows the failing cell.
-    """
-    import papermill
-
-    notebook = Path(notebook).resolve()
-    executed = Path(executed_dir).resolve() / notebook.name
-    output_dir = Path(output_root).resolve() / notebook.stem
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    parameters = {"PROFILE": profile, "SEED": seed, "OUTPUT_DIR": str(output_dir), **(extra_parameters or {})}
-    start = time.perf_counter()
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters=parameters,
-        kernel_name=kernel_name,
-        cwd=str(notebook.parent),
-        progress_bar=False,
-        execution_timeout=timeout,
-    )
-    seconds = time.perf_counter() - start
-    metrics_path = output_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    return NotebookRun(notebook, executed, output_dir, seconds, metrics)
-
-
-def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Path:
-    """Render an executed notebook to ``html_dir/<stem>.html`` with nbconvert; returns the page's path."""
-    from nbconvert import HTMLExporter
-
-    html_dir = Path(html_dir)
-    html_dir.mkdir(parents=True, exist_ok=True)
-    body, _ = HTMLExporter().from_filename(str(executed))
-    page = html_dir / (Path(executed).stem + ".html")
-    page.write_text(body, encoding="utf-8")
-    return page
-
-
-def write_index(runs: list[NotebookRun], html_dir: str | os.PathLike, profile: str) -> Path:
-    """Write ``html_dir/index.html`` linking every rendered page in ``html_dir``, in course order.
-
-    Wall times come from ``runs`` and from earlier runs recorded in ``html_dir/timings.json``, so
-    running one lesson again keeps the links and times of the others.
-    """
-    html_dir = Path(html_dir)
-    timings_path = html_dir / "timings.json"
-    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
-    timings.update({r.executed.stem: {"seconds": round(r.seconds, 1), "profile": profile, "title": notebook_title(r.executed)} for r in runs})
-    timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True))
-    pages = sorted(p.stem for p in html_dir.glob("*.html") if p.name != "index.html")
-    rows = "\n".join(
-        f'<tr><td><a href="{html.escape(stem)}.html">{html.escape(stem)}</a></td>'
-        f"<td>{html.escape(timings.get(stem, {}).get('title', stem))}</td>"
-        f"<td>{timings[stem]['seconds']:.0f} s ({html.escape(timings[stem]['profile'])})</td></tr>"
-        if stem in timings else f'<tr><td><a href="{html.escape(stem)}.html">{html.escape(stem)}</a></td><td></td><td></td></tr>'
-        for stem in pages
-    )
-    page = html_dir / "index.html"
-    page.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>ftcourse</title></head><body>"
-        "<h1>ftcourse: fine-tuning text models</h1>"
-        f"<table><tr><th>lesson</th><th>title</th><th>wall time (profile)</th></tr>{rows}</table></body></html>",
-        encoding="utf-8",
-    )
-    return page
-
-
-def run_course(
-    notebooks: list[str | os.PathLike] | None = None,
-    profile: str = "fast",
-    build_dir: str | os.PathLike = "build",
-    seed: int = 42,
-) -> list[NotebookRun]:
-    """Execute notebooks (default: every lesson) into ``build/executed`` and render ``build/html``.
-
-    Returns:
-        One :class:`NotebookRun` per notebook, in order.
-    """
-    build_dir = Path(build_dir)
-    paths = [Path(n) for n in notebooks] if notebooks else list_notebooks()
-    for path in paths:
-        _check_notebook(path)
-    from ftcourse.workflow import check_output
-
-    check_output(build_dir, overwrite=True, flag="--build-dir")  # re-running into the same build folder is the point
-    runs = []
-    for path in paths:
-        print(f"[ftcourse] running {path.name} ({profile}) ...", flush=True)
-        run = run_notebook(path, build_dir / "executed", build_dir / "outputs", profile=profile, seed=seed)
-        render_html(run.executed, build_dir / "html")
-        print(f"[ftcourse] {path.name}: {run.seconds:.0f} s", flush=True)
-        runs.append(run)
-    write_index(runs, build_dir / "html", profile)
-    return runs
+from ftcourse.files import to_jsonable
+from ftcourse.profiles import get_profile
+from ftcourse.runtime import seed_everything
 
 
 def lesson_setup(profile: str = "fast", seed: int = 42, output_dir: str | os.PathLike = "outputs", **overrides):
@@ -180,26 +27,11 @@ def lesson_setup(profile: str = "fast", seed: int = 42, output_dir: str | os.Pat
     Returns:
         ``(Profile, Path of the output folder)``.
     """
-    from ftcourse.config import get_profile, seed_everything
-
     chosen = get_profile(profile, **overrides)
     seed_everything(seed)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     return chosen, out
-
-
-def _jsonable(value):
-    # numpy scalars and arrays, Paths and tuples become plain JSON values.
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
@@ -209,81 +41,5 @@ def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
     """
     path = Path(output_dir) / "metrics.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(metrics), indent=2, sort_keys=True))
+    path.write_text(json.dumps(to_jsonable(metrics), indent=2, sort_keys=True))
     return path
-
-
-SOLUTION_BEGIN = "### BEGIN SOLUTION"
-SOLUTION_END = "### END SOLUTION"
-STUB = '# YOUR CODE HERE\nraise NotImplementedError("Replace this line with your code, then run the check cell below.")'
-
-
-def strip_solutions(source: str) -> str:
-    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by a stub that raises.
-
-    The stub keeps the indentation of the ``BEGIN`` marker, so a solution inside a function body
-    becomes a stub inside the same body.
-
-    Raises:
-        ValueError: a ``BEGIN`` marker without its ``END`` (or the reverse).
-    """
-    out, inside, indent = [], False, ""
-    for line in source.splitlines():
-        marker = line.strip()
-        if marker == SOLUTION_BEGIN:
-            if inside:
-                raise ValueError(f"nested {SOLUTION_BEGIN!r} markers")
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out.extend(indent + stub_line for stub_line in STUB.splitlines())
-        elif marker == SOLUTION_END:
-            if not inside:
-                raise ValueError(f"{SOLUTION_END!r} without {SOLUTION_BEGIN!r}")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{SOLUTION_BEGIN!r} without {SOLUTION_END!r}")
-    return "\n".join(out)
-
-
-def make_exercise(solution: str | os.PathLike, exercise: str | os.PathLike) -> Path:
-    """Write the learner's version of a solution notebook: answers stubbed, outputs cleared."""
-    import nbformat
-
-    nb = nbformat.read(str(solution), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            try:
-                cell.source = strip_solutions(cell.source)
-            except ValueError as exc:
-                raise ValueError(f"{solution}: cell {cell.get('id', '?')}: {exc}") from None
-            cell.outputs = []
-            cell.execution_count = None
-    exercise = Path(exercise)
-    exercise.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(exercise))
-    return exercise
-
-
-def generate_exercises(solutions_dir: str | os.PathLike = REPO_ROOT / "solutions", exercises_dir: str | os.PathLike = REPO_ROOT / "exercises") -> list[Path]:
-    """Regenerate every ``exercises/*.ipynb`` from ``solutions/`` (the single source of truth).
-
-    Raises:
-        DataError: ``solutions_dir`` holds no solution notebook.
-    """
-    solutions = list_notebooks(solutions_dir) if Path(solutions_dir).is_dir() else []
-    if not solutions:
-        raise DataError(f"{solutions_dir}: no solution notebooks (NN_*.ipynb) found. Fix: pass --solutions with the repository's solutions/ folder.")
-    return [make_exercise(path, Path(exercises_dir) / path.name) for path in solutions]
-
-
-def _check_notebook(path: Path) -> None:
-    # papermill would fail with a FileNotFoundError or a JSON traceback; say which file and what to do instead.
-    import nbformat
-
-    if not path.is_file():
-        raise DataError(f"{path}: no such notebook. Fix: pass a path to an .ipynb file, or no path to run every lesson in notebooks/.")
-    try:
-        nbformat.read(path, as_version=4)
-    except (UnicodeDecodeError, ValueError, nbformat.reader.NotJSONError) as exc:
-        raise DataError(f"{path}: not a notebook ({type(exc).__name__}). Fix: pass an .ipynb file saved by Jupyter.") from None

@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from ftcourse.errors import DataError, plain
+from ftcourse.files import read_table
+from ftcourse.models import hub_available
 
 JIGSAW_LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 DAVIDSON_CLASSES = ("hate", "offensive", "neither")
@@ -96,7 +98,6 @@ def _require_columns(df: pd.DataFrame, path: Path, required: tuple[str, ...] | l
         )
 
 
-
 def _check_labels(df: pd.DataFrame, path: Path, column: str, allowed) -> None:
     allowed = set(allowed)
     bad = df.loc[~df[column].isin(allowed), column]
@@ -136,7 +137,11 @@ def _read_davidson(paths: list[Path]) -> pd.DataFrame:
         {
             "text": df["tweet"],
             "label": df["class"].astype(int),
-            **{f"votes_{name}": df[col] for name, col in (("hate", "hate_speech"), ("offensive", "offensive_language"), ("neither", "neither")) if col in df},
+            **{
+                f"votes_{name}": df[col]
+                for name, col in (("hate", "hate_speech"), ("offensive", "offensive_language"), ("neither", "neither"))
+                if col in df
+            },
         }
     )
     return _drop_empty_text(out, path, ("text",))
@@ -229,12 +234,24 @@ def _read_squad(paths: list[Path]) -> pd.DataFrame:
     for doc in raw["data"]:
         for para in doc.get("paragraphs", []):
             if "context" not in para:
-                raise DataError(f"{path}: a paragraph of document {para.get('document_id')!r} has no 'context'. Fix: restore the original SQuAD-format file.")
+                raise DataError(
+                    f"{path}: a paragraph of document {para.get('document_id')!r} has no 'context'. Fix: restore the original SQuAD-format file."
+                )
             for qa in para.get("qas", []):
                 if "question" not in qa:
-                    raise DataError(f"{path}: question entry {qa.get('id')!r} has no 'question' key. Fix: restore the original SQuAD-format file.")
+                    raise DataError(
+                        f"{path}: question entry {qa.get('id')!r} has no 'question' key. Fix: restore the original SQuAD-format file."
+                    )
                 answer = qa["answers"][0]["text"] if qa.get("answers") else ""
-                rows.append({"id": qa.get("id"), "document_id": para.get("document_id"), "question": qa["question"], "answer": answer, "context": para["context"]})
+                rows.append(
+                    {
+                        "id": qa.get("id"),
+                        "document_id": para.get("document_id"),
+                        "question": qa["question"],
+                        "answer": answer,
+                        "context": para["context"],
+                    }
+                )
     return _drop_empty_text(pd.DataFrame(rows), path, ("question", "context"))
 
 
@@ -277,7 +294,9 @@ REGISTRY: dict[str, DatasetSpec] = {
             folder="tweeteval-hate",
             task="binary hate speech (SemEval-2019 HatEval), official splits",
             columns=("text", "label"),
-            splits={s: (f"{f}_text.txt", f"{f}_labels.txt") for s, f in (("train", "train"), ("validation", "val"), ("test", "test"))},
+            splits={
+                s: (f"{f}_text.txt", f"{f}_labels.txt") for s, f in (("train", "train"), ("validation", "val"), ("test", "test"))
+            },
             label_names=("not-hate", "hate"),
             hub=("cardiffnlp/tweet_eval", "hate"),
             licence="TweetEval terms; see the folder's SOURCE.md",
@@ -288,7 +307,9 @@ REGISTRY: dict[str, DatasetSpec] = {
             folder="tweeteval-offensive",
             task="binary offensive language (SemEval-2019 OffensEval), official splits",
             columns=("text", "label"),
-            splits={s: (f"{f}_text.txt", f"{f}_labels.txt") for s, f in (("train", "train"), ("validation", "val"), ("test", "test"))},
+            splits={
+                s: (f"{f}_text.txt", f"{f}_labels.txt") for s, f in (("train", "train"), ("validation", "val"), ("test", "test"))
+            },
             label_names=("not-offensive", "offensive"),
             hub=("cardiffnlp/tweet_eval", "offensive"),
             licence="TweetEval terms; see the folder's SOURCE.md",
@@ -323,8 +344,7 @@ REGISTRY: dict[str, DatasetSpec] = {
             columns=("question", "answer"),
             splits={"train": ("faq_covidbert.csv",)},
             manual=(
-                "Download data/faqs/faq_covidbert.csv from https://github.com/deepset-ai/COVID-QA into "
-                "<data dir>/covid-qa/."
+                "Download data/faqs/faq_covidbert.csv from https://github.com/deepset-ai/COVID-QA into <data dir>/covid-qa/."
             ),
             licence="Apache-2.0 (deepset COVID-QA)",
             reader=_read_faq,
@@ -440,7 +460,9 @@ def load_dataset(name: str, split: str | None = None, data_dir: str | os.PathLik
             paths = [folder / f for f in spec.splits[s]]
             for p in paths:
                 if not p.is_file():
-                    raise DataError(f"{p}: not found (split {s!r} of {name!r}). Fix: restore the file; see {folder / 'SOURCE.md'}.")
+                    raise DataError(
+                        f"{p}: not found (split {s!r} of {name!r}). Fix: restore the file; see {folder / 'SOURCE.md'}."
+                    )
             frames[s] = spec.reader(paths)
     else:
         frames = _load_from_hub(spec, wanted)
@@ -448,15 +470,18 @@ def load_dataset(name: str, split: str | None = None, data_dir: str | os.PathLik
 
 
 def _load_from_hub(spec: DatasetSpec, splits: list[str]) -> dict[str, pd.DataFrame]:
-    from ftcourse.models import hub_available
-
     searched = ", ".join(f"{origin}: {path}" for origin, path in candidate_dirs())
     if spec.hub is None or not hub_available():
-        how = spec.manual or f"go online (unset HF_HUB_OFFLINE) to fetch {spec.hub[0]!r} from the Hugging Face Hub" if spec.hub else spec.manual
+        how = (
+            spec.manual or f"go online (unset HF_HUB_OFFLINE) to fetch {spec.hub[0]!r} from the Hugging Face Hub"
+            if spec.hub
+            else spec.manual
+        )
         raise DataError(
             f"Dataset {spec.name!r}: no local copy of {spec.folder}/ found (searched {searched}). "
             f"Fix: set FTCOURSE_DATA_DIR to the folder that contains {spec.folder}/ (in this repo's CI: ../shared/data)"
-            + (f", or {how}" if how else "") + "."
+            + (f", or {how}" if how else "")
+            + "."
         )
     import datasets
 
@@ -472,11 +497,25 @@ def _normalise_hub_split(spec: DatasetSpec, ds, split: str) -> pd.DataFrame:
         df = ds[hub_split].to_pandas()[["sentence1", "sentence2", "label"]]
     elif spec.name == "davidson":
         df = ds["train"].to_pandas().rename(columns={"tweet": "text", "class": "label"})
-        df = df.rename(columns={"hate_speech_count": "votes_hate", "offensive_language_count": "votes_offensive", "neither_count": "votes_neither"})
+        df = df.rename(
+            columns={
+                "hate_speech_count": "votes_hate",
+                "offensive_language_count": "votes_offensive",
+                "neither_count": "votes_neither",
+            }
+        )
         df = df[[c for c in ("text", "label", "votes_hate", "votes_offensive", "votes_neither") if c in df]]
     elif spec.name == "covid-qa":
         df = ds["train"].to_pandas()
-        df = pd.DataFrame({"id": df["id"], "document_id": df["document_id"], "question": df["question"], "answer": [a["text"][0] if len(a["text"]) else "" for a in df["answers"]], "context": df["context"]})
+        df = pd.DataFrame(
+            {
+                "id": df["id"],
+                "document_id": df["document_id"],
+                "question": df["question"],
+                "answer": [a["text"][0] if len(a["text"]) else "" for a in df["answers"]],
+                "context": df["context"],
+            }
+        )
     else:
         df = ds[split].to_pandas()[list(spec.columns)]
     df.attrs["source"] = f"hf://{spec.hub[0]}" + (f"/{spec.hub[1]}" if spec.hub[1] else "")
@@ -508,7 +547,54 @@ def summary(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
             frames = load_dataset(name, data_dir=data_dir)
             for split, df in frames.items():
                 dropped = sum(df.attrs.get("dropped_rows", {}).values())
-                rows.append({"dataset": name, "split": split, "rows in file": len(df) + dropped, "rows kept": len(df), "dropped (empty text)": dropped, "labels": label_counts(df, spec) or "", "found in": where})
+                rows.append(
+                    {
+                        "dataset": name,
+                        "split": split,
+                        "rows in file": len(df) + dropped,
+                        "rows kept": len(df),
+                        "dropped (empty text)": dropped,
+                        "labels": label_counts(df, spec) or "",
+                        "found in": where,
+                    }
+                )
         except DataError as exc:
-            rows.append({"dataset": name, "split": "-", "rows in file": 0, "rows kept": 0, "dropped (empty text)": 0, "labels": "", "found in": f"NOT FOUND: {exc}"})
+            rows.append(
+                {
+                    "dataset": name,
+                    "split": "-",
+                    "rows in file": 0,
+                    "rows kept": 0,
+                    "dropped (empty text)": 0,
+                    "labels": "",
+                    "found in": f"NOT FOUND: {exc}",
+                }
+            )
     return pd.DataFrame(rows)
+
+
+def load_table(data: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> tuple[pd.DataFrame, dict]:
+    """Read labelled data from a registry name (e.g. ``jigsaw-sample``) or a file (:func:`ftcourse.files.read_table`).
+
+    Returns:
+        ``(df, meta)``: ``meta`` has ``name``, ``licence``, ``label_columns`` and ``label_names``
+        (from the registry; defaults for files).
+    """
+    if data is None:
+        raise DataError("no data given. Fix: --data jigsaw-sample (a dataset name) or --data my.csv (a file).")
+    text = str(data)
+    if text in REGISTRY:
+        spec = REGISTRY[text]
+        split = "train" if "train" in spec.splits else next(iter(spec.splits))
+        df = load_dataset(text, split=split, data_dir=data_dir)
+        columns = list(spec.label_columns) or ["label"]
+        return df, {
+            "name": text,
+            "licence": spec.licence,
+            "label_columns": columns,
+            "label_names": list(spec.label_names) or None,
+        }
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise DataError(f"{path}: no such file, and {text!r} is not a dataset name ({', '.join(REGISTRY)}). Fix: check the path.")
+    return read_table(path), {"name": path.name, "licence": "", "label_columns": ["label"], "label_names": None}

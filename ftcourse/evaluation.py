@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, UsageError
 
 # ---------------------------------------------------------------------------------------------
 # Embedding models
@@ -53,16 +53,18 @@ def retrieval_metrics(scores, relevant: Sequence[set], ks: Sequence[int] = (1, 3
     """
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 2:
-        raise ValueError(f"scores must be a 2-D array (n_queries, n_docs); got shape {scores.shape}.")
+        raise UsageError(f"scores must be a 2-D array (n_queries, n_docs); got shape {scores.shape}.")
     n_queries, n_docs = scores.shape
     if len(relevant) != n_queries:
-        raise ValueError(f"relevant has {len(relevant)} entries but scores has {n_queries} query rows; give one set per query.")
+        raise UsageError(f"relevant has {len(relevant)} entries but scores has {n_queries} query rows; give one set per query.")
     for i, rel in enumerate(relevant):
         if not rel:
-            raise ValueError(f"query {i} has no relevant document: its metrics are undefined. Fix: remove the query from the evaluation set.")
+            raise UsageError(
+                f"query {i} has no relevant document: its metrics are undefined. Fix: remove the query from the evaluation set."
+            )
         bad = [d for d in rel if not 0 <= int(d) < n_docs]
         if bad:
-            raise ValueError(f"query {i}: relevant document index {bad[0]} is outside 0..{n_docs - 1}.")
+            raise UsageError(f"query {i}: relevant document index {bad[0]} is outside 0..{n_docs - 1}.")
     ks = sorted({min(int(k), n_docs) for k in ks})
     max_k = ks[-1]
     # Stable sort of the negated scores: ties are broken by document index, reproducibly.
@@ -106,7 +108,9 @@ def sts_metrics(predicted, gold) -> dict[str, float]:
     return {"spearman": float(spearmanr(predicted, gold).statistic), "pearson": float(pearsonr(predicted, gold).statistic)}
 
 
-def pair_cosines(model, pairs: pd.DataFrame, first: str = "sentence1", second: str = "sentence2", batch_size: int = 64) -> np.ndarray:
+def pair_cosines(
+    model, pairs: pd.DataFrame, first: str = "sentence1", second: str = "sentence2", batch_size: int = 64
+) -> np.ndarray:
     """Cosine similarity of each row's two texts under a SentenceTransformer, shape ``(len(pairs),)``.
 
     Both columns are encoded once each, with unit-length embeddings, so the cosine is a dot product.
@@ -114,7 +118,9 @@ def pair_cosines(model, pairs: pd.DataFrame, first: str = "sentence1", second: s
     """
     missing = [c for c in (first, second) if c not in pairs.columns]
     if missing:
-        raise DataError(f"pair_cosines: missing column(s) {missing}; found {list(pairs.columns)}. Fix: pass first=/second= with the two text columns.")
+        raise DataError(
+            f"pair_cosines: missing column(s) {missing}; found {list(pairs.columns)}. Fix: pass first=/second= with the two text columns."
+        )
     a = model.encode(pairs[first].tolist(), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     b = model.encode(pairs[second].tolist(), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     return (a * b).sum(axis=1)
@@ -211,7 +217,7 @@ def clustering_scores(embeddings, labels, seed: int = 0) -> dict[str, float]:
     embeddings, labels = _same_length(embeddings, labels, "embeddings", "labels", flat=False)
     n_labels = len(np.unique(labels))
     if n_labels < 2:
-        raise ValueError("clustering_scores needs at least two different labels.")
+        raise UsageError("clustering_scores needs at least two different labels.")
     # KMeans is Euclidean: on unit vectors that orders pairs exactly like cosine distance.
     unit = embeddings / np.clip(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12, None)
     clusters = KMeans(n_clusters=n_labels, n_init=10, random_state=seed).fit_predict(unit)
@@ -346,7 +352,9 @@ def tune_thresholds(y_true, y_prob, label_names: Sequence[str], grid=None) -> di
         f1 = 2 * tp / (predicted.sum(axis=1) + t.sum())
         thresholds[name] = float(grid[int(np.argmax(f1))])
     if untuned:
-        warnings.warn(f"tune_thresholds: no positives for {untuned} in this split; kept the default threshold 0.5 for them.", stacklevel=2)
+        warnings.warn(
+            f"tune_thresholds: no positives for {untuned} in this split; kept the default threshold 0.5 for them.", stacklevel=2
+        )
     return thresholds
 
 
@@ -376,7 +384,7 @@ def f1_at_thresholds(y_true, y_prob, thresholds, label_names: Sequence[str] | No
     if isinstance(thresholds, dict):
         missing = [n for n in label_names if n not in thresholds]
         if missing:
-            raise ValueError(f"thresholds has no value for {missing}; pass one per label.")
+            raise UsageError(f"thresholds has no value for {missing}; pass one per label.")
         cut = np.array([thresholds[n] for n in label_names], dtype=float)
     else:
         cut = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(label_names),))
@@ -403,7 +411,9 @@ def f1_at_thresholds(y_true, y_prob, thresholds, label_names: Sequence[str] | No
 # Confidence intervals and paired comparisons
 
 
-def bootstrap_ci(metric: Callable, *arrays, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_ci(
+    metric: Callable, *arrays, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
     """A percentile bootstrap confidence interval for any metric computed on rows of a test set.
 
     Rows are resampled with replacement, the same rows from every array (so y_true stays aligned
@@ -429,7 +439,9 @@ def bootstrap_ci(metric: Callable, *arrays, n_resamples: int = 1000, confidence:
     return point, low, high
 
 
-def paired_bootstrap(metric: Callable, y_true, pred_a, pred_b, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0) -> dict[str, float]:
+def paired_bootstrap(
+    metric: Callable, y_true, pred_a, pred_b, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, float]:
     """Does model B beat model A on the same test set, or is the difference noise?
 
     Both models are scored on the *same* resampled rows each time, so the variation that the two
@@ -450,15 +462,24 @@ def paired_bootstrap(metric: Callable, y_true, pred_a, pred_b, n_resamples: int 
     """
     y_true, pred_a, pred_b = _rows((y_true, pred_a, pred_b))
     metric_a, metric_b = float(metric(y_true, pred_a)), float(metric(y_true, pred_b))
-    deltas = _resample(lambda idx: metric(y_true[idx], pred_b[idx]) - metric(y_true[idx], pred_a[idx]), len(y_true), n_resamples, seed)
+    deltas = _resample(
+        lambda idx: metric(y_true[idx], pred_b[idx]) - metric(y_true[idx], pred_a[idx]), len(y_true), n_resamples, seed
+    )
     low, high = _percentiles(deltas, confidence)
-    return {"metric_a": metric_a, "metric_b": metric_b, "delta": metric_b - metric_a, "low": low, "high": high, "p_value": float(np.mean(deltas <= 0))}
+    return {
+        "metric_a": metric_a,
+        "metric_b": metric_b,
+        "delta": metric_b - metric_a,
+        "low": low,
+        "high": high,
+        "p_value": float(np.mean(deltas <= 0)),
+    }
 
 
 def _resample(fn: Callable, n: int, n_resamples: int, seed: int) -> np.ndarray:
     """fn(row indices) over n_resamples bootstrap samples; undefined results are dropped and counted."""
     if n < 2:
-        raise ValueError(f"bootstrap needs at least 2 rows; got {n}.")
+        raise UsageError(f"bootstrap needs at least 2 rows; got {n}.")
     rng = np.random.default_rng(seed)
     values, failed = [], 0
     for _ in range(n_resamples):
@@ -474,15 +495,17 @@ def _resample(fn: Callable, n: int, n_resamples: int, seed: int) -> np.ndarray:
         else:
             values.append(value)
     if failed:
-        warnings.warn(f"bootstrap: the metric was undefined on {failed} of {n_resamples} resamples; they were skipped.", stacklevel=3)
+        warnings.warn(
+            f"bootstrap: the metric was undefined on {failed} of {n_resamples} resamples; they were skipped.", stacklevel=3
+        )
     if not values:
-        raise ValueError("bootstrap: the metric was undefined on every resample (e.g. a class with almost no examples).")
+        raise UsageError("bootstrap: the metric was undefined on every resample (e.g. a class with almost no examples).")
     return np.asarray(values)
 
 
 def _percentiles(values: np.ndarray, confidence: float) -> tuple[float, float]:
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95); got {confidence}.")
+        raise UsageError(f"confidence must be between 0 and 1 (e.g. 0.95); got {confidence}.")
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
@@ -502,7 +525,7 @@ def _rows(arrays) -> list[np.ndarray]:
         out.append(arr)
     lengths = {len(a) for a in out}
     if len(lengths) != 1:
-        raise ValueError(f"all arrays must have the same number of rows; got lengths {[len(a) for a in out]}.")
+        raise UsageError(f"all arrays must have the same number of rows; got lengths {[len(a) for a in out]}.")
     return out
 
 
@@ -511,16 +534,16 @@ def _same_length(a, b, name_a: str, name_b: str, flat: bool = True) -> tuple[np.
     if flat:
         a, b = a.ravel(), b.ravel()
     if len(a) != len(b):
-        raise ValueError(f"{name_a} has {len(a)} rows but {name_b} has {len(b)}; they must describe the same examples.")
+        raise UsageError(f"{name_a} has {len(a)} rows but {name_b} has {len(b)}; they must describe the same examples.")
     if len(a) == 0:
-        raise ValueError(f"{name_a} is empty: nothing to evaluate.")
+        raise UsageError(f"{name_a} is empty: nothing to evaluate.")
     return a, b
 
 
 def _binary(labels: np.ndarray, name: str) -> np.ndarray:
     values = set(np.unique(labels).tolist())
     if not values <= {0, 1}:
-        raise ValueError(f"{name} must be 0/1; found values {sorted(values)[:5]}.")
+        raise UsageError(f"{name} must be 0/1; found values {sorted(values)[:5]}.")
     return labels.astype(int)
 
 
@@ -531,7 +554,60 @@ def _label_matrices(y_true, y_prob, label_names) -> tuple[np.ndarray, np.ndarray
     if y_prob.ndim == 1:
         y_prob = y_prob[:, None]
     if y_true.shape != y_prob.shape:
-        raise ValueError(f"y_true has shape {y_true.shape} but y_prob has {y_prob.shape}; they must match (n_examples, n_labels).")
+        raise UsageError(
+            f"y_true has shape {y_true.shape} but y_prob has {y_prob.shape}; they must match (n_examples, n_labels)."
+        )
     if y_true.shape[1] != len(label_names):
-        raise ValueError(f"{len(label_names)} label names for {y_true.shape[1]} label columns; give one name per column.")
+        raise UsageError(f"{len(label_names)} label names for {y_true.shape[1]} label columns; give one name per column.")
     return _binary(y_true, "y_true"), y_prob
+
+
+def threshold_moving(probabilities, class_index: int, threshold: float) -> np.ndarray:
+    """Predict ``class_index`` whenever its probability reaches ``threshold``, else the most likely other class.
+
+    Argmax predicts the rare class only when it beats every other class, which for a 5 % class is
+    rare; lowering its threshold trades precision for recall without retraining.
+
+    Args:
+        probabilities: (n, C) class probabilities (rows sum to 1).
+        class_index: the class to favour (e.g. the "hate" id).
+        threshold: its decision threshold; ``1 / C`` is close to argmax, lower favours the class more.
+
+    Returns:
+        (n,) predicted class ids.
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    others = probabilities.copy()
+    others[:, class_index] = -np.inf
+    return np.where(probabilities[:, class_index] >= threshold, class_index, others.argmax(axis=1))
+
+
+def tune_class_threshold(
+    y_true, probabilities, class_index: int, objective: str = "class_f1", grid: Sequence[float] | None = None
+) -> tuple[float, float]:
+    """The threshold for :func:`threshold_moving` that maximises an objective on a validation split.
+
+    Args:
+        y_true: (n,) true class ids of the validation split.
+        probabilities: (n, C) probabilities on the same split.
+        class_index: the favoured class.
+        objective: ``"class_f1"`` (F1 of that class) or ``"macro_f1"``.
+        grid: candidate thresholds; default 0.01 ... 0.99.
+
+    Returns:
+        ``(threshold, objective value on this split)``; apply the threshold to the test split.
+    """
+    from sklearn.metrics import f1_score
+
+    y_true = np.asarray(y_true).astype(int)
+    grid = DEFAULT_THRESHOLD_GRID if grid is None else np.asarray(grid, dtype=float)
+    if objective == "class_f1":
+        score = lambda pred: f1_score(y_true == class_index, pred == class_index, zero_division=0)  # noqa: E731
+    elif objective == "macro_f1":
+        labels = list(range(np.asarray(probabilities).shape[1]))
+        score = lambda pred: f1_score(y_true, pred, labels=labels, average="macro", zero_division=0)  # noqa: E731
+    else:
+        raise UsageError(f"objective must be 'class_f1' or 'macro_f1'; got {objective!r}.")
+    values = [score(threshold_moving(probabilities, class_index, t)) for t in grid]
+    best = int(np.argmax(values))
+    return float(grid[best]), float(values[best])

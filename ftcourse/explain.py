@@ -12,6 +12,9 @@ import html
 import numpy as np
 import pandas as pd
 
+from ftcourse.classifier.predict import predict_proba
+from ftcourse.errors import UsageError
+
 
 def occlusion_scores(classifier, text: str, label: str, batch_size: int = 64, max_words: int = 80) -> pd.DataFrame:
     """Importance of each word of ``text`` for ``label``: probability with the word minus without it.
@@ -27,10 +30,8 @@ def occlusion_scores(classifier, text: str, label: str, batch_size: int = 64, ma
         One row per word: ``word``, ``importance`` (positive = the word raises the label's
         probability), and ``attrs["probability"]`` the full text's probability.
     """
-    from ftcourse.predict import predict_proba
-
     if label not in classifier.label_names:
-        raise ValueError(f"label {label!r} is not one of the model's labels {classifier.label_names}.")
+        raise UsageError(f"label {label!r} is not one of the model's labels {classifier.label_names}.")
     column = classifier.label_names.index(label)
     words = text.split()[:max_words]
     variants = [" ".join(words)] + [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
@@ -55,5 +56,7 @@ def highlight_html(words, importance, scale: float | None = None) -> str:
     for word, value in zip(words, importance, strict=True):
         alpha = min(abs(value) / scale, 1.0)
         colour = f"rgba(220, 40, 40, {alpha:.2f})" if value > 0 else f"rgba(40, 90, 220, {alpha:.2f})"
-        spans.append(f'<span style="background:{colour};padding:1px 2px;border-radius:3px" title="{value:+.3f}">{html.escape(word)}</span>')
+        spans.append(
+            f'<span style="background:{colour};padding:1px 2px;border-radius:3px" title="{value:+.3f}">{html.escape(word)}</span>'
+        )
     return '<div style="line-height:1.9">' + " ".join(spans) + "</div>"

@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 from ftcourse.errors import ModelNotAvailableError
+from ftcourse.runtime import pick_device
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_ALIASES = {BASE_MODEL, "all-MiniLM-L6-v2"}
@@ -94,32 +95,6 @@ def _in_hf_cache(repo_id: str) -> bool:
         return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
     except Exception:  # an invalid repo id is simply "not cached"
         return False
-
-
-def pick_device() -> str:
-    """The best device here: ``"cuda"``, then ``"mps"`` (Apple silicon), then ``"cpu"``."""
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def mixed_precision(device: str | None = None) -> dict[str, bool]:
-    """Trainer flags for mixed precision: bf16 where the GPU supports it, else fp16; none on CPU/MPS.
-
-    Returns:
-        ``{"bf16": bool, "fp16": bool}``, ready to pass to (SentenceTransformer)TrainingArguments.
-    """
-    import torch
-
-    device = device or pick_device()
-    if device != "cuda":
-        return {"bf16": False, "fp16": False}
-    bf16 = torch.cuda.is_bf16_supported()
-    return {"bf16": bf16, "fp16": not bf16}
 
 
 def load_sentence_transformer(name: str = BASE_MODEL, device: str | None = None, max_seq_length: int | None = None):

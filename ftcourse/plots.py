@@ -15,8 +15,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ftcourse.errors import UsageError
+
 # Columns the Trainer logs that are bookkeeping, not learning curves.
-_NOT_CURVES = {"step", "epoch", "time", "learning_rate", "grad_norm", "total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss"}
+_NOT_CURVES = {
+    "step",
+    "epoch",
+    "time",
+    "learning_rate",
+    "grad_norm",
+    "total_flos",
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "train_loss",
+}
 _EVAL_BOOKKEEPING = ("_runtime", "_samples_per_second", "_steps_per_second", "_model_preparation_time")
 
 
@@ -51,7 +64,9 @@ def _finish(fig: Figure, save_to: str | os.PathLike | None) -> Figure:
     return fig
 
 
-def confusion_matrix_plot(y_true, y_pred, label_names: Sequence[str], normalize: str | None = "true", title: str | None = None, save_to=None) -> Figure:
+def confusion_matrix_plot(
+    y_true, y_pred, label_names: Sequence[str], normalize: str | None = "true", title: str | None = None, save_to=None
+) -> Figure:
     """Confusion matrix (rows: true class, columns: predicted class), via sklearn's ConfusionMatrixDisplay.
 
     Args:
@@ -67,7 +82,15 @@ def confusion_matrix_plot(y_true, y_pred, label_names: Sequence[str], normalize:
     fig = Figure(figsize=(size, size * 0.85))
     ax = fig.add_subplot()
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=list(range(len(label_names))), display_labels=list(label_names), normalize=normalize, values_format=".2f" if normalize else "d", cmap="Blues", colorbar=False, ax=ax
+        y_true,
+        y_pred,
+        labels=list(range(len(label_names))),
+        display_labels=list(label_names),
+        normalize=normalize,
+        values_format=".2f" if normalize else "d",
+        cmap="Blues",
+        colorbar=False,
+        ax=ax,
     )
     ax.set_title(title or ("confusion matrix (rows sum to 1)" if normalize == "true" else "confusion matrix"))
     return _finish(fig, save_to)
@@ -81,10 +104,14 @@ def _per_label(y_true, y_score, label_names):
     if y_true.ndim == 1:
         y_true, y_score = y_true[:, None], y_score[:, None]
     if y_true.shape != y_score.shape:
-        raise ValueError(f"y_true has shape {y_true.shape} but the scores have {y_score.shape}.")
-    names = list(label_names) if label_names is not None else (["positive"] if y_true.shape[1] == 1 else [f"label_{j}" for j in range(y_true.shape[1])])
+        raise UsageError(f"y_true has shape {y_true.shape} but the scores have {y_score.shape}.")
+    names = (
+        list(label_names)
+        if label_names is not None
+        else (["positive"] if y_true.shape[1] == 1 else [f"label_{j}" for j in range(y_true.shape[1])])
+    )
     if len(names) != y_true.shape[1]:
-        raise ValueError(f"{len(names)} label names for {y_true.shape[1]} curves.")
+        raise UsageError(f"{len(names)} label names for {y_true.shape[1]} curves.")
     return [(name, y_true[:, j].astype(int), y_score[:, j]) for j, name in enumerate(names)]
 
 
@@ -153,12 +180,21 @@ def training_curves(history: pd.DataFrame, title: str | None = None, save_to=Non
         A figure with the losses on the left and the other eval metrics on the right (when logged).
     """
     if "step" not in history:
-        raise ValueError(f"history has no 'step' column (columns: {list(history.columns)}); pass the output of read_training_log.")
-    curves = [c for c in history.columns if c not in _NOT_CURVES and not c.endswith(_EVAL_BOOKKEEPING) and pd.api.types.is_numeric_dtype(history[c]) and history[c].notna().any()]
+        raise UsageError(
+            f"history has no 'step' column (columns: {list(history.columns)}); pass the output of read_training_log."
+        )
+    curves = [
+        c
+        for c in history.columns
+        if c not in _NOT_CURVES
+        and not c.endswith(_EVAL_BOOKKEEPING)
+        and pd.api.types.is_numeric_dtype(history[c])
+        and history[c].notna().any()
+    ]
     losses = [c for c in curves if c.endswith("loss")]
     metrics = [c for c in curves if c not in losses]
     if not curves:
-        raise ValueError("history holds no loss or eval metric to plot; was logging_steps / eval_strategy set?")
+        raise UsageError("history holds no loss or eval metric to plot; was logging_steps / eval_strategy set?")
     panels = [(cols, ylabel) for cols, ylabel in ((losses, "loss"), (metrics, "metric")) if cols]
     fig = Figure(figsize=(5.5 * len(panels), 4))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
@@ -174,7 +210,15 @@ def training_curves(history: pd.DataFrame, title: str | None = None, save_to=Non
     return _finish(fig, save_to)
 
 
-def embedding_map(embeddings, labels, method: str = "pca", label_names: Sequence[str] | None = None, seed: int = 0, title: str | None = None, save_to=None) -> Figure:
+def embedding_map(
+    embeddings,
+    labels,
+    method: str = "pca",
+    label_names: Sequence[str] | None = None,
+    seed: int = 0,
+    title: str | None = None,
+    save_to=None,
+) -> Figure:
     """Embeddings projected to 2-D, one colour per label.
 
     PCA keeps global distances (a straight projection); t-SNE keeps neighbourhoods (clusters are
@@ -194,14 +238,16 @@ def embedding_map(embeddings, labels, method: str = "pca", label_names: Sequence
 
     embeddings, labels = np.asarray(embeddings, dtype=float), np.asarray(labels)
     if len(embeddings) != len(labels):
-        raise ValueError(f"{len(embeddings)} embeddings but {len(labels)} labels.")
+        raise UsageError(f"{len(embeddings)} embeddings but {len(labels)} labels.")
     if method == "pca":
         points = PCA(n_components=2, random_state=seed).fit_transform(embeddings)
     elif method == "tsne":
         perplexity = float(min(30, max(2, (len(embeddings) - 1) // 3)))  # t-SNE needs perplexity < n
-        points = TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=seed).fit_transform(embeddings)
+        points = TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=seed).fit_transform(
+            embeddings
+        )
     else:
-        raise ValueError(f"method must be 'pca' or 'tsne'; got {method!r}.")
+        raise UsageError(f"method must be 'pca' or 'tsne'; got {method!r}.")
     fig = Figure(figsize=(5.5, 4.5))
     ax = fig.add_subplot()
     for value in np.unique(labels):
@@ -215,7 +261,16 @@ def embedding_map(embeddings, labels, method: str = "pca", label_names: Sequence
     return _finish(fig, save_to)
 
 
-def comparison_chart(table, name: str = "name", value: str = "value", low: str = "low", high: str = "high", xlabel: str = "metric", title: str | None = None, save_to=None) -> Figure:
+def comparison_chart(
+    table,
+    name: str = "name",
+    value: str = "value",
+    low: str = "low",
+    high: str = "high",
+    xlabel: str = "metric",
+    title: str | None = None,
+    save_to=None,
+) -> Figure:
     """Horizontal bars of one metric per model/setting, with confidence intervals as error bars.
 
     Overlapping intervals are a warning sign, not proof: use :func:`ftcourse.evaluation.paired_bootstrap`
@@ -232,7 +287,7 @@ def comparison_chart(table, name: str = "name", value: str = "value", low: str =
     table = pd.DataFrame(table)
     missing = [c for c in (name, value) if c not in table]
     if missing:
-        raise ValueError(f"comparison_chart needs columns {missing}; got {list(table.columns)}.")
+        raise UsageError(f"comparison_chart needs columns {missing}; got {list(table.columns)}.")
     fig = Figure(figsize=(6.5, 0.5 * len(table) + 1.5))
     ax = fig.add_subplot()
     y = np.arange(len(table))[::-1]
@@ -249,7 +304,14 @@ def comparison_chart(table, name: str = "name", value: str = "value", low: str =
     return _finish(fig, save_to)
 
 
-def score_histograms(scores_pos, scores_neg, threshold: float | None = None, xlabel: str = "cosine similarity", title: str | None = None, save_to=None) -> Figure:
+def score_histograms(
+    scores_pos,
+    scores_neg,
+    threshold: float | None = None,
+    xlabel: str = "cosine similarity",
+    title: str | None = None,
+    save_to=None,
+) -> Figure:
     """Histograms of a score (similarity or distance) for positive and negative pairs.
 
     The less the two histograms overlap, the better any threshold separates the pairs; a

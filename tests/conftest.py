@@ -30,7 +30,14 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     (folder / "vocab.txt").write_text("\n".join(vocab))
     # transformers 5 ignores `vocab_file=` here (every word would become [UNK]); `vocab=` loads the file.
     tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     import torch
 
     torch.manual_seed(0)

@@ -1,11 +1,10 @@
-"""Training: ``train_embedder`` (sentence-transformers) and ``train_classifier`` (transformers).
+"""The two training calls a learner types: ``from ftcourse.train import train_classifier, train_embedder``.
 
-Import from here: ``from ftcourse.train import train_embedder, train_classifier``. The two live in
-their own modules because each wraps a different trainer; what they share is in ``common``.
+A thin re-export kept for that reason only: the code lives in :mod:`ftcourse.classifier.trainer` and
+:mod:`ftcourse.embedder.trainer`, and what both share in :mod:`ftcourse.training`.
 """
 
-from ftcourse.train.classifier import train_classifier
-from ftcourse.train.common import JsonlLogCallback, read_training_log, write_training_info
-from ftcourse.train.embedder import train_embedder
+from ftcourse.classifier.trainer import train_classifier
+from ftcourse.embedder.trainer import train_embedder
 
-__all__ = ["JsonlLogCallback", "read_training_log", "train_classifier", "train_embedder", "write_training_info"]
+__all__ = ["train_classifier", "train_embedder"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ftcourse.course import run_notebook
+from ftcourse.notebooks import run_notebook
 from tests.conftest import REPO_ROOT
 
 _cache: dict = {}
@@ -18,7 +18,14 @@ def run_lesson(tmp_path_factory, data_dir):
         key = (relative_path, tuple(sorted(parameters.items())))
         if key not in _cache:
             root = tmp_path_factory.mktemp("nb")
-            _cache[key] = run_notebook(REPO_ROOT / relative_path, root / "executed", root / "outputs", profile="fast", seed=42, extra_parameters=parameters)
+            _cache[key] = run_notebook(
+                REPO_ROOT / relative_path,
+                root / "executed",
+                root / "outputs",
+                profile="fast",
+                seed=42,
+                extra_parameters=parameters,
+            )
         return _cache[key]
 
     return _run

@@ -29,5 +29,11 @@ def test_reloaded_model_predicts_like_the_trained_one(metrics):
 
 
 def test_metrics_are_finite(metrics):
-    for key in ["transformer_macro_auc", "baseline_macro_auc", "transformer_macro_pr_auc", "transformer_f1_at_05", "transformer_f1_tuned"]:
+    for key in [
+        "transformer_macro_auc",
+        "baseline_macro_auc",
+        "transformer_macro_pr_auc",
+        "transformer_f1_at_05",
+        "transformer_f1_tuned",
+    ]:
         assert math.isfinite(metrics[key]), key

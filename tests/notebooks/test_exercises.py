@@ -6,7 +6,8 @@ import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from ftcourse.course import STUB, generate_exercises, list_notebooks, run_notebook
+from ftcourse.exercises import STUB, generate_exercises
+from ftcourse.notebooks import list_notebooks, run_notebook
 from tests.conftest import REPO_ROOT
 
 SOLUTIONS = [
@@ -63,7 +64,9 @@ def test_exercise_stops_at_its_first_stub(solution, data_dir, tmp_path):
     exercise = REPO_ROOT / "exercises" / solution.split("/")[1]
     with pytest.raises(PapermillExecutionError) as info:
         run_notebook(exercise, tmp_path / "executed", tmp_path / "outputs", profile="fast")
-    assert info.value.ename == "NotImplementedError", f"{exercise.name} failed earlier, with {info.value.ename}: {info.value.evalue}"
+    assert info.value.ename == "NotImplementedError", (
+        f"{exercise.name} failed earlier, with {info.value.ename}: {info.value.evalue}"
+    )
     executed = nbformat.read(str(tmp_path / "executed" / exercise.name), as_version=4)
     code_cells = [c for c in executed.cells if c.cell_type == "code"]
     first_stub = next(i for i, c in enumerate(code_cells) if STUB.splitlines()[0] in c.source)

@@ -8,9 +8,20 @@ from tests.unit.conftest import toy_frame
 
 def _run(tiny_bert_dir, tmp_path, seed):
     df = toy_frame(96, seed=0)
-    trained = train_classifier(df.iloc[:64], df.iloc[64:], label_columns=["toxic", "insult"], base_model=str(tiny_bert_dir),
-                               output_dir=tmp_path / f"run-{seed}", epochs=2, batch_size=8, learning_rate=1e-2, max_length=32,
-                               seed=seed, save=False, progress=False)
+    trained = train_classifier(
+        df.iloc[:64],
+        df.iloc[64:],
+        label_columns=["toxic", "insult"],
+        base_model=str(tiny_bert_dir),
+        output_dir=tmp_path / f"run-{seed}",
+        epochs=2,
+        batch_size=8,
+        learning_rate=1e-2,
+        max_length=32,
+        seed=seed,
+        save=False,
+        progress=False,
+    )
     return trained.result["validation"], trained.result["eval_probabilities"]
 
 
@@ -29,8 +40,12 @@ def test_same_seed_same_embedder(tiny_bert_dir, tmp_path):
 
     from ftcourse.train import train_embedder
 
-    pairs = Dataset.from_dict({"anchor": ["the cat sat", "i love this film", "you are bad", "good movie"] * 4,
-                               "positive": ["a cat on the mat", "great movie", "i hate you", "great film"] * 4})
+    pairs = Dataset.from_dict(
+        {
+            "anchor": ["the cat sat", "i love this film", "you are bad", "good movie"] * 4,
+            "positive": ["a cat on the mat", "great movie", "i hate you", "great film"] * 4,
+        }
+    )
     outputs = []
     for run in ("a", "b"):
         model = SentenceTransformer(str(tiny_bert_dir), device="cpu")

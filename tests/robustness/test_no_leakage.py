@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ftcourse.prepare import duplicate_groups, normalize_text, split
-from ftcourse.workflow import three_way_split
+from ftcourse.prepare import duplicate_groups, normalize_text, split, three_way_split
 
 
 def shared_texts(*parts: pd.DataFrame, column: str = "text") -> int:
@@ -36,9 +35,19 @@ def copies_everywhere(n: int = 300, seed: int = 0) -> pd.DataFrame:
     rows = []
     for i in range(n):
         label = int(rng.integers(0, 3))
-        rows.append({"text": f"@alice tweet number {i} & topic {label} http://t.co/a", "label": label, "toxic": label % 2, "insult": int(label == 2)})
+        rows.append(
+            {
+                "text": f"@alice tweet number {i} & topic {label} http://t.co/a",
+                "label": label,
+                "toxic": label % 2,
+                "insult": int(label == 2),
+            }
+        )
         if i % 3 == 0:
-            variant = [f"@bob{i} Tweet  Number {i} &amp; topic {label} http://t.co/b{i}", f"@carol tweet number {i} & TOPIC {label}\nhttps://x.org/{i}"][i % 2]
+            variant = [
+                f"@bob{i} Tweet  Number {i} &amp; topic {label} http://t.co/b{i}",
+                f"@carol tweet number {i} & TOPIC {label}\nhttps://x.org/{i}",
+            ][i % 2]
             rows.append({"text": variant, "label": label, "toxic": label % 2, "insult": int(label == 2)})
     return pd.DataFrame(rows)
 
@@ -82,7 +91,9 @@ def test_data_without_copies_splits_as_before():
 # --- the real datasets ----------------------------------------------------------------------------
 
 DATA_DIR = os.environ.get("FTCOURSE_DATA_DIR")
-needs_data = pytest.mark.skipif(not DATA_DIR or not Path(DATA_DIR).is_dir(), reason="FTCOURSE_DATA_DIR is not set (.ci/run sets it)")
+needs_data = pytest.mark.skipif(
+    not DATA_DIR or not Path(DATA_DIR).is_dir(), reason="FTCOURSE_DATA_DIR is not set (.ci/run sets it)"
+)
 JIGSAW_LABELS = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 
 

@@ -12,12 +12,42 @@ import pytest
 from tests.unit.conftest import toy_frame
 
 TOLERANCE = 1e-4  # resumed runs restore optimizer, scheduler and RNG state: metrics should agree to float noise
-ARGS = ["--label-columns", "toxic,insult", "--epochs", "5", "--batch-size", "4", "--learning-rate", "5e-3", "--max-length", "32",
-        "--test-size", "0.2", "--val-size", "0.2", "--seed", "3", "--no-preprocessing"]
+ARGS = [
+    "--label-columns",
+    "toxic,insult",
+    "--epochs",
+    "5",
+    "--batch-size",
+    "4",
+    "--learning-rate",
+    "5e-3",
+    "--max-length",
+    "32",
+    "--test-size",
+    "0.2",
+    "--val-size",
+    "0.2",
+    "--seed",
+    "3",
+    "--no-preprocessing",
+]
 
 
 def _command(csv, model, out, *extra):
-    return [sys.executable, "-m", "ftcourse", "train-classifier", "--data", str(csv), "--base-model", str(model), "--output", str(out), *ARGS, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "ftcourse",
+        "train-classifier",
+        "--data",
+        str(csv),
+        "--base-model",
+        str(model),
+        "--output",
+        str(out),
+        *ARGS,
+        *extra,
+    ]
 
 
 def _env():
@@ -42,7 +72,9 @@ def test_killed_run_resumes_to_the_same_metrics(toy_csv, tiny_bert_dir, tmp_path
     expected = json.loads((reference / "metrics.json").read_text())["test"]["summary"]
 
     interrupted = tmp_path / "interrupted"
-    process = subprocess.Popen(_command(toy_csv, tiny_bert_dir, interrupted), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        _command(toy_csv, tiny_bert_dir, interrupted), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 300
     while not _complete_checkpoints(interrupted) and process.poll() is None and time.time() < deadline:
         time.sleep(0.02)
@@ -55,7 +87,9 @@ def test_killed_run_resumes_to_the_same_metrics(toy_csv, tiny_bert_dir, tmp_path
     half_written.mkdir(parents=True)
     (half_written / "model.safetensors").write_bytes(b"truncated")
 
-    result = subprocess.run(_command(toy_csv, tiny_bert_dir, interrupted, "--resume"), env=_env(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        _command(toy_csv, tiny_bert_dir, interrupted, "--resume"), env=_env(), capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     resumed = json.loads((interrupted / "metrics.json").read_text())["test"]["summary"]
     for key in ("roc_auc_macro", "pr_auc_macro"):

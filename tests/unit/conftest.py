@@ -35,7 +35,14 @@ def trained_toy(tiny_bert_dir, tmp_path_factory):
     df = toy_frame()
     out = tmp_path_factory.mktemp("toy-classifier")
     trained = train_classifier(
-        df.iloc[:40], df.iloc[40:], label_columns=["toxic", "insult"], base_model=str(tiny_bert_dir), output_dir=out,
-        class_weighting="inverse", dataset_name="toy", data_licence="CC0 (made up in the test)", **TINY_TRAINING,
+        df.iloc[:40],
+        df.iloc[40:],
+        label_columns=["toxic", "insult"],
+        base_model=str(tiny_bert_dir),
+        output_dir=out,
+        class_weighting="inverse",
+        dataset_name="toy",
+        data_licence="CC0 (made up in the test)",
+        **TINY_TRAINING,
     )
     return trained, out, df

@@ -45,22 +45,34 @@ def _results(ft=0.70, tfidf=0.60, frozen=0.55, ft_seconds=100.0):
         ("frozen + LR", frozen, 10.0),
         ("fine-tuned", ft, ft_seconds),
     ]
-    return pd.DataFrame([{"approach": a, "macro_f1": f, "macro_f1_low": f - 0.05, "macro_f1_high": f + 0.05, "seconds": s} for a, f, s in rows])
+    return pd.DataFrame(
+        [{"approach": a, "macro_f1": f, "macro_f1_low": f - 0.05, "macro_f1_high": f + 0.05, "seconds": s} for a, f, s in rows]
+    )
 
 
 def _curve(slope):
     return pd.DataFrame(
-        [{"approach": a, "train_size": n, "macro_f1": 0.5 + slope * np.log2(n / 100)} for a in ("TF-IDF + LR", "fine-tuned") for n in (100, 200, 400)]
+        [
+            {"approach": a, "train_size": n, "macro_f1": 0.5 + slope * np.log2(n / 100)}
+            for a in ("TF-IDF + LR", "fine-tuned")
+            for n in (100, 200, 400)
+        ]
     )
 
 
 @pytest.mark.parametrize(
     "p_value,expected,opening",
-    [(0.01, "fine-tune", "Fine-tune."), (0.99, "baseline", "Do not fine-tune yet."), (0.4, "no clear winner", "No decision from quality alone")],
+    [
+        (0.01, "fine-tune", "Fine-tune."),
+        (0.99, "baseline", "Do not fine-tune yet."),
+        (0.4, "no clear winner", "No decision from quality alone"),
+    ],
 )
 def test_decision_follows_the_paired_test(p_value, expected, opening):
     comparison = {"delta": 0.1 if p_value < 0.5 else -0.1, "p_value": p_value}
-    matrix, text = baselines.decision_matrix(_results(), _curve(0.0), comparison, "fine-tuned", "TF-IDF + LR", "frozen + LR", cheap=["TF-IDF + LR", "frozen + LR"])
+    matrix, text = baselines.decision_matrix(
+        _results(), _curve(0.0), comparison, "fine-tuned", "TF-IDF + LR", "frozen + LR", cheap=["TF-IDF + LR", "frozen + LR"]
+    )
     assert list(matrix.index) == ["domain", "data size", "baseline quality", "budget"]
     assert matrix.loc["baseline quality", "points to"] == expected
     assert text.startswith(opening)
@@ -70,8 +82,18 @@ def test_decision_follows_the_paired_test(p_value, expected, opening):
 
 
 def test_decision_mentions_a_rising_curve_and_the_domain_gap():
-    matrix, text = baselines.decision_matrix(_results(frozen=0.65), _curve(0.05), {"delta": 0.0, "p_value": 0.5}, "fine-tuned", "TF-IDF + LR", "frozen + LR", cheap=["TF-IDF + LR", "frozen + LR"])
+    matrix, text = baselines.decision_matrix(
+        _results(frozen=0.65),
+        _curve(0.05),
+        {"delta": 0.0, "p_value": 0.5},
+        "fine-tuned",
+        "TF-IDF + LR",
+        "frozen + LR",
+        cheap=["TF-IDF + LR", "frozen + LR"],
+    )
     assert "re-run" in text and "+0.050" in text
     assert matrix.loc["domain", "points to"].startswith("pretrained features transfer")
     with pytest.raises(ValueError, match="not in results"):
-        baselines.decision_matrix(_results(), _curve(0.0), {"delta": 0, "p_value": 0.5}, "nope", "TF-IDF + LR", "frozen + LR", cheap=["TF-IDF + LR"])
+        baselines.decision_matrix(
+            _results(), _curve(0.0), {"delta": 0, "p_value": 0.5}, "nope", "TF-IDF + LR", "frozen + LR", cheap=["TF-IDF + LR"]
+        )

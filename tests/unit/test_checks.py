@@ -73,7 +73,13 @@ def test_contrastive_loss():
 
     checks.check_contrastive_loss(right)
     _rejects(checks.check_contrastive_loss, lambda d, y, m: right(d, 1 - np.asarray(y), m), "swapped")
-    _rejects(checks.check_contrastive_loss, lambda d, y, m: float(np.mean(0.5 * (np.asarray(y) * np.asarray(d) ** 2 + (1 - np.asarray(y)) * (m - np.asarray(d)) ** 2))), "margin")
+    _rejects(
+        checks.check_contrastive_loss,
+        lambda d, y, m: float(
+            np.mean(0.5 * (np.asarray(y) * np.asarray(d) ** 2 + (1 - np.asarray(y)) * (m - np.asarray(d)) ** 2))
+        ),
+        "margin",
+    )
 
 
 def test_loss_choice():
@@ -94,7 +100,11 @@ def test_triplet_loss():
 
     checks.check_triplet_loss(right)
     _rejects(checks.check_triplet_loss, lambda a, p, n, m: right(a, n, p, m), "swapped")
-    _rejects(checks.check_triplet_loss, lambda a, p, n, m: float(np.mean(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + m)), "clip")
+    _rejects(
+        checks.check_triplet_loss,
+        lambda a, p, n, m: float(np.mean(np.linalg.norm(a - p, axis=1) - np.linalg.norm(a - n, axis=1) + m)),
+        "clip",
+    )
 
 
 def test_in_batch_loss():
@@ -103,7 +113,11 @@ def test_in_batch_loss():
 
     checks.check_in_batch_loss(right)
     _rejects(checks.check_in_batch_loss, lambda q, d, s: right(q, d, 1.0), "scaled")
-    _rejects(checks.check_in_batch_loss, lambda q, d, s: torch.nn.functional.cross_entropy(s * q @ d.T, torch.zeros(len(q), dtype=torch.long)), "arange")
+    _rejects(
+        checks.check_in_batch_loss,
+        lambda q, d, s: torch.nn.functional.cross_entropy(s * q @ d.T, torch.zeros(len(q), dtype=torch.long)),
+        "arange",
+    )
 
 
 def test_ndcg():
@@ -119,7 +133,14 @@ def test_ndcg():
     checks.check_ndcg(right)
 
     def no_ideal(scores, relevant, k):
-        return float(np.mean([sum(1 / np.log2(r + 2) for r, doc in enumerate(np.argsort(-row)[:k]) if doc in rel) for row, rel in zip(scores, relevant, strict=True)]))
+        return float(
+            np.mean(
+                [
+                    sum(1 / np.log2(r + 2) for r, doc in enumerate(np.argsort(-row)[:k]) if doc in rel)
+                    for row, rel in zip(scores, relevant, strict=True)
+                ]
+            )
+        )
 
     _rejects(checks.check_ndcg, no_ideal)
 
@@ -139,7 +160,10 @@ def test_thresholds():
 
     def right(y_true, y_prob, names):
         grid = np.linspace(0.01, 0.99, 99)
-        return {n: float(max(grid, key=lambda t: f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0))) for j, n in enumerate(names)}
+        return {
+            n: float(max(grid, key=lambda t: f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0)))
+            for j, n in enumerate(names)
+        }
 
     checks.check_thresholds(right)
     _rejects(checks.check_thresholds, lambda y, p, names: dict.fromkeys(names, 0.5), "0.5")
@@ -147,9 +171,21 @@ def test_thresholds():
 
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
-    from ftcourse.losses import list_losses
+    from ftcourse.embedder.losses import list_losses
 
-    accepted = {"cosine_similarity", "cosent", "angle", "contrastive", "online_contrastive", "mnrl", "cached_mnrl", "mnsrl",
-                "matryoshka_mnrl", "batch_all_triplet", "batch_hard_triplet", "batch_semi_hard_triplet"}
+    accepted = {
+        "cosine_similarity",
+        "cosent",
+        "angle",
+        "contrastive",
+        "online_contrastive",
+        "mnrl",
+        "cached_mnrl",
+        "mnsrl",
+        "matryoshka_mnrl",
+        "batch_all_triplet",
+        "batch_hard_triplet",
+        "batch_semi_hard_triplet",
+    }
     assert accepted <= set(list_losses())
     assert module.check_loss_choice.__doc__

@@ -148,7 +148,9 @@ def test_labels_outside_known_set(tmp_path):
 def test_unreadable_encoding(tmp_path):
     folder = tmp_path / "covid-qa"
     folder.mkdir()
-    (folder / "eval_question_similarity_en.csv").write_bytes("question_1,question_2,similar\ncaf\xe9?,caf\xe9!,1\n".encode("latin-1"))
+    (folder / "eval_question_similarity_en.csv").write_bytes(
+        "question_1,question_2,similar\ncaf\xe9?,caf\xe9!,1\n".encode("latin-1")
+    )
     with pytest.raises(DataError, match=r"eval_question_similarity_en\.csv: cannot be decoded as UTF-8.*Fix"):
         data.load_dataset("covid-question-pairs", data_dir=tmp_path)
 

@@ -39,8 +39,29 @@ def test_train_classifier_with_two_processes(tiny_bert_dir, tmp_path):
     data, out = tmp_path / "toy.csv", tmp_path / "model"
     toy_frame(80).drop(columns=["label"]).to_csv(data, index=False)
     done = torchrun(
-        ["train-classifier", "--data", str(data), "--label-columns", "toxic,insult", "--base-model", str(tiny_bert_dir), "--output", str(out),
-         "--epochs", "1", "--batch-size", "8", "--learning-rate", "1e-2", "--max-length", "32", "--test-size", "0.25", "--val-size", "0.25"],
+        [
+            "train-classifier",
+            "--data",
+            str(data),
+            "--label-columns",
+            "toxic,insult",
+            "--base-model",
+            str(tiny_bert_dir),
+            "--output",
+            str(out),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--learning-rate",
+            "1e-2",
+            "--max-length",
+            "32",
+            "--test-size",
+            "0.25",
+            "--val-size",
+            "0.25",
+        ],
         tmp_path,
     )
     assert done.stdout.count("saved to") == 1 and done.stdout.count("test: roc_auc_macro") == 1  # one process reports
@@ -63,18 +84,39 @@ def test_train_embedder_with_two_processes(tiny_bert_dir, data_dir, tmp_path):
     from ftcourse.data import load_dataset
 
     data, out = tmp_path / "faq.jsonl", tmp_path / "embedder"
-    load_dataset("covid-faq", "train", data_dir=data_dir).head(40)[["question", "answer"]].to_json(data, orient="records", lines=True)
+    load_dataset("covid-faq", "train", data_dir=data_dir).head(40)[["question", "answer"]].to_json(
+        data, orient="records", lines=True
+    )
     done = torchrun(
-        ["train-embedder", "--data", str(data), "--base-model", str(tiny_bert_dir), "--output-dir", str(out),
-         "--epochs", "1", "--batch-size", "4", "--learning-rate", "1e-3", "--max-seq-length", "32", "--train-split", "0.8"],
+        [
+            "train-embedder",
+            "--data",
+            str(data),
+            "--base-model",
+            str(tiny_bert_dir),
+            "--output-dir",
+            str(out),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--learning-rate",
+            "1e-3",
+            "--max-seq-length",
+            "32",
+            "--train-split",
+            "0.8",
+        ],
         tmp_path,
     )
     assert done.stdout.count("done in") == 1 and done.stdout.count("base vs fine-tuned") == 1  # one process reports
     progress = json.loads((out / "training_progress.json").read_text())
     assert progress["completed"] is True
-    steps = [s for s in log_steps(out / "training_metrics.jsonl") if "loss" in s]
+    steps = [s for s in log_steps(out / "training_log.jsonl") if "loss" in s]
     # Data parallel: 2 processes x batch 4 -> at most ceil(train / 8) steps (one process would take ceil(train / 4)).
-    assert [s["step"] for s in steps] == list(range(1, len(steps) + 1)) and 1 <= len(steps) <= math.ceil(progress["train_size"] / 8)
+    assert [s["step"] for s in steps] == list(range(1, len(steps) + 1)) and 1 <= len(steps) <= math.ceil(
+        progress["train_size"] / 8
+    )
     assert (out / "train.log").read_text().count("done in") == 1
 
     from ftcourse.models import load_sentence_transformer

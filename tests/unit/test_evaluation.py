@@ -53,7 +53,9 @@ def test_retrieval_matches_sentence_transformers_information_retrieval_evaluator
     queries = {f"q{i:03d}": f"query {i}" for i in range(len(scores))}
     corpus = {f"d{j:03d}": f"doc {j}" for j in range(scores.shape[1])}
     relevant_docs = {f"q{i:03d}": {f"d{j:03d}" for j in rel} for i, rel in enumerate(relevant)}
-    evaluator = InformationRetrievalEvaluator(queries, corpus, relevant_docs, mrr_at_k=ks, ndcg_at_k=ks, accuracy_at_k=ks, precision_recall_at_k=ks, map_at_k=ks)
+    evaluator = InformationRetrievalEvaluator(
+        queries, corpus, relevant_docs, mrr_at_k=ks, ndcg_at_k=ks, accuracy_at_k=ks, precision_recall_at_k=ks, map_at_k=ks
+    )
     results = [[{"corpus_id": f"d{j:03d}", "score": float(row[j])} for j in range(len(row))] for row in scores]
     reference = evaluator.compute_metrics(results)
     got = ev.retrieval_metrics(scores, relevant, ks=ks)
@@ -282,7 +284,9 @@ def test_paired_bootstrap_identical_models_and_a_real_gain():
 
 
 def test_bootstrap_over_queries_with_ragged_relevance_sets():
-    per_query = ev.retrieval_metrics(np.random.default_rng(12).random((30, 10)), [{i % 10} for i in range(30)], ks=(3,), per_query=True)
+    per_query = ev.retrieval_metrics(
+        np.random.default_rng(12).random((30, 10)), [{i % 10} for i in range(30)], ks=(3,), per_query=True
+    )
     point, low, high = ev.bootstrap_ci(np.mean, per_query["ndcg@3"].to_numpy())
     assert low <= point <= high
 
@@ -295,8 +299,12 @@ def test_pair_cosines_match_the_library_cosine_per_row():
     from ftcourse.models import load_sentence_transformer
 
     model = load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2")
-    pairs = pd.DataFrame({"sentence1": ["a cat sat on the mat", "stocks fell sharply", "hello"],
-                          "sentence2": ["a cat was sitting on a mat", "the weather is nice", "hello"]})
+    pairs = pd.DataFrame(
+        {
+            "sentence1": ["a cat sat on the mat", "stocks fell sharply", "hello"],
+            "sentence2": ["a cat was sitting on a mat", "the weather is nice", "hello"],
+        }
+    )
     got = ev.pair_cosines(model, pairs)
     a, b = model.encode(pairs["sentence1"].tolist()), model.encode(pairs["sentence2"].tolist())
     expected = [float(cos_sim(a[i], b[i])) for i in range(len(pairs))]
@@ -304,3 +312,23 @@ def test_pair_cosines_match_the_library_cosine_per_row():
     assert got[0] > got[1] and got[2] == pytest.approx(1.0, abs=1e-5)  # the paraphrase beats the unrelated pair
     with pytest.raises(DataError, match="missing column.*sentence2.*Fix"):
         ev.pair_cosines(model, pairs.rename(columns={"sentence2": "other"}))
+
+
+def test_threshold_moving_and_tuning():
+    rng = np.random.default_rng(0)
+    n = 600
+    y = rng.choice(3, size=n, p=[0.06, 0.74, 0.20])
+    probs = rng.dirichlet([1, 1, 1], size=n)
+    probs[:, 0] += (y == 0) * 0.25  # the rare class 0 scores higher when true, but rarely wins argmax
+    probs /= probs.sum(axis=1, keepdims=True)
+    assert (ev.threshold_moving(probs, 0, 1.01) != 0).all()  # unreachable threshold: never predicted
+    low = ev.threshold_moving(probs, 0, 0.0)
+    assert (low == 0).all()
+    mid = ev.threshold_moving(probs, 0, 0.4)
+    others = probs[:, 1:].argmax(axis=1) + 1
+    assert np.array_equal(mid, np.where(probs[:, 0] >= 0.4, 0, others))
+    threshold, best = ev.tune_class_threshold(y, probs, 0, objective="class_f1")
+    argmax_f1 = f1_score(y == 0, probs.argmax(axis=1) == 0)
+    assert best >= argmax_f1 and best == pytest.approx(f1_score(y == 0, ev.threshold_moving(probs, 0, threshold) == 0))
+    _, macro = ev.tune_class_threshold(y, probs, 0, objective="macro_f1")
+    assert 0 < macro <= 1

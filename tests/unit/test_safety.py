@@ -38,5 +38,7 @@ def test_notebooks_hold_no_tokens():
     for folder in ("notebooks", "solutions", "exercises"):
         for path in (REPO_ROOT / folder).glob("*.ipynb"):
             text = path.read_text()
-            assert not re.search(r"hf_[A-Za-z0-9]{20,}", text), f"{path.name} contains something that looks like a Hugging Face token"
+            assert not re.search(r"hf_[A-Za-z0-9]{20,}", text), (
+                f"{path.name} contains something that looks like a Hugging Face token"
+            )
             assert "login(" not in text, f"{path.name} logs in: read tokens from the environment (HF_TOKEN) instead"

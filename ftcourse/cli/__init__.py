@@ -1,0 +1,49 @@
+"""The ``ftcourse`` command line.
+
+One module per command in this package, each with ``NAME``, ``add_parser(sub)`` and a handler
+``main(args)``; the commands that take many options also have ``DEFAULTS``, ``TYPES`` and
+``execute(options)`` (options resolved by :mod:`ftcourse.cli.options`: defaults, then ``--config``,
+then flags). Errors the course raises on purpose (:class:`~ftcourse.errors.FtcourseError`) print one
+line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ftcourse.cli import data, env, evaluate, exercises, predict, prepare_data, run, search, train_classifier, train_embedder
+from ftcourse.errors import FtcourseError
+
+COMMANDS = (run, data, env, exercises, train_classifier, predict, prepare_data, train_embedder, evaluate, search)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``ftcourse`` subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ftcourse", description="Fine-tuning course: run lessons, inspect data and environment, train and use models."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ftcourse`` console script."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "search" and not any(e.startswith("-") for e in extra):
+        # argparse fills positionals before options only: `search MODEL --corpus F "q1" "q2"` leaves the queries over.
+        args.queries = [*(args.queries or []), *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return args.func(args)
+    except FtcourseError as exc:
+        print(f"ftcourse {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

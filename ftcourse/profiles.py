@@ -1,0 +1,158 @@
+"""Profiles (the sizes every lesson runs at) and seeding.
+
+Sizes live here and nowhere else: a notebook asks for its profile and reads the sizes from it,
+so switching between the CI-sized ``fast`` run and the real ``full`` run is one parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ftcourse.errors import UsageError
+from ftcourse.runtime import pick_device
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a lesson runs.
+
+    ``fast`` is what CI and the tests execute: each notebook in about two minutes on two CPU
+    cores, with sizes chosen so that the effect a lesson teaches is still visible.
+    ``full`` is the real lesson: the whole dataset (or a large slice on a CPU), more epochs.
+    """
+
+    name: str
+    train_size: int | None  # training examples per run; None = the whole split
+    eval_size: int | None  # validation / test examples scored; None = the whole split
+    epochs: int  # passes over the training data
+    batch_size: int  # examples per optimiser step
+    max_seq_length: int  # tokens kept per text; tweets and questions fit in 64-128
+    learning_rate: float = 2e-5  # AdamW; the usual value for fine-tuning small BERT models
+    warmup_ratio: float = 0.1  # share of steps with a linearly rising learning rate
+    eval_steps: int | None = None  # evaluate every N steps; None = once per epoch
+    learning_curve_sizes: tuple[int, ...] = field(default_factory=tuple)  # lesson 01
+    dedup_size: int | None = None  # lesson 02: texts searched for near-duplicates; None = all 24,783 tweets
+    retrieval_epochs: int = 1  # lesson 07: passes over the 213 FAQ pairs
+    retrieval_batch_sizes: tuple[int, ...] = (4, 16)  # lesson 07: batch sizes compared (in-batch negatives = size - 1)
+    retrieval_learning_rate: float = 1e-4  # lesson 07: a small dataset, few steps
+    retrieval_max_seq_length: int = 32  # lesson 07: tokens kept per FAQ answer (answers run to 700 words)
+    retrieval_extras: bool = False  # lesson 07: also train the batch-size, hard-negative and Matryoshka models
+    sts_train_size: int | None = None  # lesson 05: STS-B training pairs per loss; None = all 5,749
+    sts_dev_size: int | None = None  # lesson 05: STS-B dev pairs for the per-epoch evaluator; None = all 1,500
+    sts_learning_rate: float = 2e-5  # lesson 05
+    pair_train_size: int | None = None  # lesson 04: MRPC training pairs; None = all (minus a 400-pair dev slice)
+    pair_learning_rate: float = 2e-5  # lesson 04
+    head_learning_rate: float = (
+        1e-3  # lesson 03: a classifier that starts from random learns at this rate, the encoder at the lesson's
+    )
+    triplet_per_class: int = 64  # lesson 06: Davidson training tweets per class (hate has 1,430 in all)
+    triplet_eval_per_class: int = 100  # lesson 06: held-out tweets per class, as kNN neighbours and again as test
+    milestone_learning_rate: float = (
+        5e-5  # lesson 10: AdamW rate of the toxicity classifier (MiniLM is small: 2e-5 learns slowly)
+    )
+    milestone_bootstrap: int = 1000  # lesson 10: bootstrap resamples of the test split for confidence intervals
+    imbalance_train_size: int | None = (
+        None  # lesson 09: training tweets per method (five trainings); None = the whole train split
+    )
+    imbalance_eval_size: int | None = None  # lesson 09: validation and test tweets each; None = whole splits
+    milestone_train_size: int | None = None  # lesson 10: training comments for both models; None = the whole train split
+
+
+PROFILES: dict[str, Profile] = {
+    "fast": Profile(
+        name="fast",
+        train_size=1000,
+        eval_size=500,
+        epochs=1,
+        batch_size=16,
+        max_seq_length=64,
+        learning_rate=5e-5,  # one short epoch: a higher rate lets the effect show
+        learning_curve_sizes=(100, 300, 1000),
+        dedup_size=10000,  # the search cost grows with n^2; 10,000 tweets still hold hundreds of duplicate pairs
+        retrieval_epochs=1,
+        retrieval_batch_sizes=(4, 16),
+        retrieval_learning_rate=1e-4,
+        retrieval_max_seq_length=32,  # the first ~25 words of an answer: enough to show the effect on 2 CPU cores
+        retrieval_extras=False,  # four more trainings would take minutes on a CPU
+        sts_train_size=160,  # 10 steps per loss: three losses must fit in CI's two minutes
+        sts_dev_size=100,
+        sts_learning_rate=1e-4,
+        pair_train_size=192,  # 12 steps per loss
+        pair_learning_rate=1e-4,
+        triplet_per_class=64,  # 192 tweets: 12 steps per loss
+        triplet_eval_per_class=100,
+        milestone_learning_rate=1e-4,  # about 60 steps: a higher rate lets the model learn the labels in one short epoch
+        milestone_bootstrap=200,
+        imbalance_train_size=400,  # five trainings of MiniLM on 2 CPU cores: each must take well under a minute
+        imbalance_eval_size=300,
+        milestone_train_size=600,  # training is most of the lesson time on a CPU; 600 comments already beat chance on every label
+    ),
+    "full": Profile(
+        name="full",
+        train_size=None,
+        eval_size=None,
+        epochs=3,
+        batch_size=32,
+        max_seq_length=128,
+        learning_rate=2e-5,
+        learning_curve_sizes=(250, 1000, 4000, 16000),
+        retrieval_epochs=4,
+        retrieval_batch_sizes=(8, 64),
+        retrieval_learning_rate=5e-5,
+        retrieval_max_seq_length=256,
+        retrieval_extras=True,
+        sts_train_size=None,
+        sts_dev_size=None,
+        sts_learning_rate=2e-5,
+        pair_train_size=None,
+        pair_learning_rate=2e-5,
+        triplet_per_class=600,
+        triplet_eval_per_class=400,
+        milestone_learning_rate=5e-5,
+        milestone_bootstrap=1000,
+        milestone_train_size=None,
+    ),
+}
+
+
+# The full profile without a CUDA GPU: the whole data where it fits, otherwise the largest slice
+# that keeps a notebook under about 30 minutes on two CPU cores (measured: bench/results/course_runtime_full.md).
+FULL_ON_CPU: dict = {
+    "epochs": 2,
+    "train_size": 4000,  # lessons 01 and 02: Davidson fine-tunes run at about 30 tweets/s on two cores
+    "eval_size": 2000,
+    "learning_curve_sizes": (250, 1000, 4000),
+    "imbalance_train_size": 3000,  # lesson 09 trains five models: 5 x 2 epochs x 3,000 tweets
+    "imbalance_eval_size": 1500,
+}
+
+
+def get_profile(name: str = "fast", device: str | None = None, **overrides) -> Profile:
+    """Return the named profile, with any non-None keyword overriding one of its fields.
+
+    ``full`` on a CUDA GPU uses the whole data; on a CPU (or Apple MPS) it takes the sizes in
+    :data:`FULL_ON_CPU`, so that each notebook still finishes in about half an hour on a laptop.
+
+    Args:
+        name: ``"fast"`` or ``"full"``.
+        device: ``"cuda"``, ``"mps"`` or ``"cpu"``; default: the best device here (``pick_device``).
+        **overrides: field values to replace (``None`` values are ignored, so a notebook's
+            ``TRAIN_SIZE = None`` parameter means "take the profile's size").
+
+    Returns:
+        The :class:`Profile`.
+    """
+    key = str(name).lower()
+    if key not in PROFILES:
+        raise UsageError(f"Unknown profile {name!r}: choose one of {sorted(PROFILES)} (PROFILE parameter or --profile).")
+    profile = PROFILES[key]
+    if key == "full":
+        if (device or pick_device()) != "cuda":
+            profile = dataclasses.replace(profile, **FULL_ON_CPU)
+    known = {f.name for f in dataclasses.fields(Profile)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise UsageError(f"Unknown profile field(s) {sorted(unknown)}; known fields: {sorted(known)}.")
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(profile, **changes) if changes else profile

@@ -1,0 +1,94 @@
+"""What both trainers share: a JSONL training log, the training_info file, and reading a log back."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+from ftcourse.files import TRAINING_LOG_FILE, to_jsonable
+
+LOG_FILE = TRAINING_LOG_FILE  # the JSONL log both trainers write into their output folder
+INFO_FILE = "training_info.json"
+
+
+class JsonlLogCallback(TrainerCallback):
+    """Append every Trainer log event (loss, learning rate, eval metrics) to a JSONL file.
+
+    Each line holds ``step``, ``epoch``, ``time`` (seconds since training started) and the logged
+    values. Only the main process writes, so the file is correct under ``torchrun`` too.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._start = time.perf_counter()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._start = time.perf_counter()
+        if state.is_world_process_zero:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        record = {"step": state.global_step, "epoch": state.epoch, "time": round(time.perf_counter() - self._start, 3)}
+        record.update({k: _finite(v) for k, v in logs.items()})
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def _finite(value):
+    # JSON has no NaN/inf; keep the file parseable by every reader.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def read_training_log(path: str | os.PathLike):
+    """Read a JSONL training log into a DataFrame (one row per log event)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=["step", "epoch"])
+    return pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+
+
+def write_training_info(path: str | os.PathLike, **info) -> Path:
+    """Write ``info`` (base model, data sizes, hyperparameters, duration, final metrics) as JSON."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_jsonable(info), indent=2, sort_keys=True))
+    return path
+
+
+def last_complete_checkpoint(folder: str | os.PathLike, remove_incomplete: bool = True) -> Path | None:
+    """The newest checkpoint in ``folder`` that was written to the end, or None.
+
+    The Trainer writes ``trainer_state.json`` last, so a checkpoint without it was cut off (a kill
+    or a full disk mid-save) and would crash a resume. Such folders are removed when
+    ``remove_incomplete`` is true, so no half-written checkpoint is left behind.
+
+    Args:
+        folder: the Trainer's ``output_dir`` (it holds ``checkpoint-<step>`` folders).
+        remove_incomplete: delete checkpoints that lack ``trainer_state.json``.
+    """
+    import shutil
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    complete = []
+    for checkpoint in folder.glob("checkpoint-*"):
+        step = checkpoint.name.removeprefix("checkpoint-")
+        if not checkpoint.is_dir() or not step.isdigit():
+            continue
+        if (checkpoint / "trainer_state.json").is_file():
+            complete.append((int(step), checkpoint))
+        elif remove_incomplete:
+            shutil.rmtree(checkpoint)
+    return max(complete)[1] if complete else None

@@ -1,0 +1,35 @@
+"""The command line's shape: every command registered, quick to start, one flag name per meaning."""
+
+import subprocess
+import sys
+
+import pytest
+
+from ftcourse.cli import COMMANDS, build_parser
+
+
+def test_the_parser_loads_without_the_training_stack():
+    # `ftcourse --help` must answer at once: the commands load torch/transformers only when they run.
+    code = "import sys, ftcourse.cli; print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_every_command_module_is_registered():
+    names = {command.NAME for command in COMMANDS}
+    assert names == {"run", "data", "env", "exercises", "train-classifier", "predict", "prepare-data", "train-embedder", "evaluate", "search"}
+
+
+@pytest.mark.parametrize(
+    "argv, key, value",
+    [
+        (["train-embedder", "--output-dir", "x"], "output", "x"),
+        (["train-embedder", "--max-seq-length", "64"], "max_length", 64),
+        (["train-embedder", "--test-only"], "evaluate_only", True),
+        (["train-classifier", "--no-preprocessing"], "no_normalize", True),
+        (["prepare-data", "--no-preprocessing"], "no_normalize", True),
+        (["train-classifier", "--max-seq-length", "32"], "max_length", 32),
+    ],
+)
+def test_old_flag_spellings_are_aliases_of_the_common_names(argv, key, value):
+    assert getattr(build_parser().parse_args(argv), key) == value

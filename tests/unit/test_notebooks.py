@@ -1,0 +1,61 @@
+import json
+
+import nbformat
+import pytest
+
+from ftcourse import course, notebooks
+
+
+def _write_notebook(path, code_cells, parameters="PROFILE = 'fast'\nSEED = 0\nOUTPUT_DIR = 'out'"):
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    cells = [nbformat.v4.new_markdown_cell("# A tiny lesson"), params] + [nbformat.v4.new_code_cell(c) for c in code_cells]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.mark.notebook
+def test_run_notebook_injects_parameters_and_reads_metrics(tmp_path):
+    nb = _write_notebook(
+        tmp_path / "01_tiny.ipynb",
+        [
+            "from ftcourse.course import lesson_setup, write_metrics\nprofile, out = lesson_setup(PROFILE, SEED, OUTPUT_DIR)\n"
+            "import numpy as np\nwrite_metrics(out, {'profile': profile.name, 'seed': SEED, 'x': np.float32(0.5)})"
+        ],
+    )
+    run = notebooks.run_notebook(nb, tmp_path / "executed", tmp_path / "outputs", profile="full", seed=5)
+    assert run.metrics == {"profile": "full", "seed": 5, "x": 0.5}
+    assert run.output_dir == (tmp_path / "outputs" / "01_tiny").resolve()
+    page = notebooks.render_html(run.executed, tmp_path / "html")
+    assert "A tiny lesson" in page.read_text()
+    index = notebooks.write_index([run], tmp_path / "html", "full")
+    assert 'href="01_tiny.html"' in index.read_text()
+
+
+def test_lessons_are_listed_in_order_and_carry_parameters():
+    lessons = notebooks.list_notebooks()
+    assert lessons and lessons[0].name == "00_setup.ipynb"
+    assert [p.name for p in lessons] == sorted(p.name for p in lessons)
+    for path in lessons:
+        nb = nbformat.read(str(path), as_version=4)
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        assert "parameters" in first_code.metadata.get("tags", []), f"{path.name}: first code cell must be tagged 'parameters'"
+        for name in ("PROFILE", "SEED", "MODEL", "OUTPUT_DIR"):
+            assert f"{name} =" in first_code.source, f"{path.name}: parameters cell lacks {name}"
+        assert not any(c.get("outputs") or c.get("execution_count") for c in nb.cells if c.cell_type == "code"), (
+            f"{path.name} is committed with outputs"
+        )
+
+
+def test_write_metrics_converts_numpy(tmp_path):
+    import numpy as np
+
+    path = course.write_metrics(tmp_path, {"a": np.int64(3), "b": np.array([0.5, 1.0]), "c": (1, 2)})
+    assert json.loads(path.read_text()) == {"a": 3, "b": [0.5, 1.0], "c": [1, 2]}
+
+
+def test_lesson_setup_creates_output_and_overrides(tmp_path):
+    profile, out = course.lesson_setup("fast", 1, tmp_path / "o", train_size=10)
+    assert out.is_dir() and profile.train_size == 10
