@@ -180,7 +180,7 @@ def check_contrastive_loss(contrastive_loss) -> None:
 
 
 def check_loss_choice(choices: dict) -> None:
-    """Lesson 05: map each data description to a loss name of ``ftcourse.losses``."""
+    """Lesson 05: map each data description to a loss name of ``ftcourse.embedder.losses``."""
     _require_answer(choices, "choices")
     expected = {
         "pairs with a similarity score between 0 and 1": {"cosine_similarity", "cosent", "angle"},
@@ -198,7 +198,7 @@ def check_loss_choice(choices: dict) -> None:
         if answer not in ok:
             _fail(
                 f"for '{description}' you chose {answer!r}.",
-                "look at which columns each loss expects (the table printed above, ftcourse.losses.loss_table()) and which columns this data has.",
+                "look at which columns each loss expects (the table printed above, ftcourse.embedder.losses.loss_table()) and which columns this data has.",
             )
     _passed("each format goes to a loss that expects exactly its columns.")
 

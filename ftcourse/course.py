@@ -1,8 +1,5 @@
-"""Run the course's notebooks with papermill and render them to HTML.
-
-``run_notebook`` injects the profile, seed and output directory into the notebook's cell tagged
-``parameters``; ``render_html`` writes an HTML page per executed notebook and an index page.
-"""
+"""What every lesson imports: ``lesson_setup`` (seed, profile, output folder) and ``write_metrics``
+(the lesson's key numbers in ``OUTPUT_DIR/metrics.json``, which the tests assert on)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Occlusion asks the model directly: remove one word, re-score the text, and the drop in the
 label's probability is that word's importance. It needs no gradients and works for any model
-:mod:`ftcourse.predict` can load; the price is one forward pass per word (batched).
+:mod:`ftcourse.classifier.predict` can load; the price is one forward pass per word (batched).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def occlusion_scores(classifier, text: str, label: str, batch_size: int = 64, ma
     """Importance of each word of ``text`` for ``label``: probability with the word minus without it.
 
     Args:
-        classifier: a :class:`ftcourse.predict.LoadedClassifier`.
+        classifier: a :class:`ftcourse.classifier.predict.LoadedClassifier`.
         text: the text to explain.
         label: one of ``classifier.label_names``.
         batch_size: occluded copies scored per forward pass.

@@ -1,13 +1,11 @@
-"""Class imbalance: resampling a training split, class weights, a focal loss and threshold moving.
+"""Class imbalance in the data: oversampling, undersampling and majority reduction of a training split.
 
 Resample the *training* split only: a resampled validation or test split no longer measures the
 real class mix. Every resampler returns a new DataFrame whose ``attrs["resampling"]`` records the
 class counts before and after and how many rows were added or removed, so nothing changes silently.
 
-The losses here are plain ``torch.nn.Module`` objects called as ``loss(logits, labels)``; the course's
-classifier Trainer (``ftcourse.train.classifier``) accepts any of them, as well as
-``torch.nn.CrossEntropyLoss(weight=class_weights(...))`` and
-``torch.nn.BCEWithLogitsLoss(pos_weight=pos_weights(...))``.
+Imbalance in the loss (class weights, positive weights, the focal loss) lives in
+:mod:`ftcourse.classifier.losses`; moving a decision threshold in :mod:`ftcourse.evaluation`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Preparing labelled text for training: cleaning, duplicates, leakage-safe splits, loss formats, label maps.
+"""Preparing labelled text for training: cleaning, duplicates and leakage-safe splits.
 
-:mod:`ftcourse.data` loads the datasets; this module turns a loaded DataFrame into what a trainer
-needs, in the order of the data flow:
+:mod:`ftcourse.data` loads the datasets; this module cleans a loaded DataFrame and splits it, in the
+order of the data flow:
 
     normalise text -> remove exact and near-duplicates -> split (stratified, group-aware or
-    multi-label) -> build pairs / triplets / (anchor, positive) -> map labels to ids.
+    multi-label; three_way_split for train / validation / test)
+
+and :mod:`ftcourse.formats` then builds pairs / triplets / (anchor, positive) and label maps.
 
 Near-duplicates are found with TF-IDF vectors and scikit-learn's sparse nearest-neighbour
 search, so memory grows with the number of similar pairs, never with ``n x n``.

@@ -209,10 +209,10 @@ def build_loss(
         targets: the training targets from :func:`encode_labels`.
         n_labels: number of classes / labels.
         class_weighting: None (unweighted) or a method. Single-label: ``"inverse"``, ``"sqrt_inverse"``
-            or ``"effective_number"`` (:func:`ftcourse.imbalance.class_weights`, normalised to mean 1)
+            or ``"effective_number"`` (:func:`class_weights`, normalised to mean 1)
             for a weighted cross-entropy. Multi-label: ``"inverse"`` (negatives / positives per label)
             or ``"sqrt_inverse"`` (its square root) as ``pos_weight`` of ``BCEWithLogitsLoss``
-            (:func:`ftcourse.imbalance.pos_weights`).
+            (:func:`pos_weights`).
         loss: a ready loss module; wins over ``class_weighting``.
         max_pos_weight: cap on a multi-label ``pos_weight``: a label with 6 positives in 3,500 rows
             would otherwise weigh ~600 and make training unstable.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 
 from ftcourse.classifier.labels import MULTI
+from ftcourse.files import read_json
 
 
 def _markdown_table(records: list[dict]) -> str:
@@ -29,15 +29,8 @@ def write_model_card(model_dir: str | os.PathLike) -> Path:
     """Write ``README.md`` (a model card) from the folder's labels, training info and metrics files."""
     folder = Path(model_dir)
 
-    def load(name):
-        p = folder / name
-        return json.loads(p.read_text()) if p.is_file() else {}
-
     labels, info, metrics, thresholds = (
-        load("labels.json"),
-        load("training_info.json"),
-        load("metrics.json"),
-        load("thresholds.json"),
+        read_json(folder / name) for name in ("labels.json", "training_info.json", "metrics.json", "thresholds.json")
     )
     hp = info.get("hyperparameters", {})
     problem = labels.get("problem_type", "")

@@ -196,12 +196,12 @@ def evaluate_saved(
     """Score a saved classifier on a labelled table with its saved thresholds.
 
     Args:
-        model: a model folder or a :class:`ftcourse.predict.LoadedClassifier`.
+        model: a model folder or a :class:`LoadedClassifier`.
         df: the table; needs the text column and the label columns used in training
             (default: as recorded in the folder's ``labels.json``).
 
     Returns:
-        ``(table, summary, probabilities)`` as in :func:`ftcourse.train.classifier.evaluation_report`.
+        ``(table, summary, probabilities)`` as in :func:`ftcourse.classifier.metrics.evaluation_report`.
     """
     loaded = model if isinstance(model, LoadedClassifier) else load_classifier(model)
     saved = read_labels(loaded.model_dir) if loaded.model_dir else {}

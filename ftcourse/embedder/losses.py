@@ -6,7 +6,7 @@ column *position*: the text columns in order, then an optional label column name
 trains on garbage. :func:`check_columns` refuses it first, with a message that names the format the
 loss needs and the lesson that shows how to build it.
 
-    >>> from ftcourse.losses import make_loss, check_columns
+    >>> from ftcourse.embedder.losses import make_loss, check_columns
     >>> check_columns(train_df, "cosent")            # DataError if the columns do not fit
     >>> loss = make_loss("cosent", model)             # the library's CoSENTLoss(model)
 

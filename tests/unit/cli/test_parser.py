@@ -17,7 +17,18 @@ def test_the_parser_loads_without_the_training_stack():
 
 def test_every_command_module_is_registered():
     names = {command.NAME for command in COMMANDS}
-    assert names == {"run", "data", "env", "exercises", "train-classifier", "predict", "prepare-data", "train-embedder", "evaluate", "search"}
+    assert names == {
+        "run",
+        "data",
+        "env",
+        "exercises",
+        "train-classifier",
+        "predict",
+        "prepare-data",
+        "train-embedder",
+        "evaluate",
+        "search",
+    }
 
 
 @pytest.mark.parametrize(
