@@ -156,7 +156,9 @@ def run_course(
     paths = [Path(n) for n in notebooks] if notebooks else list_notebooks()
     for path in paths:
         _check_notebook(path)
-    check_output(build_dir, overwrite=True, flag="--build-dir")  # re-running into the same build folder is the point
+    check_output(
+        build_dir, overwrite=True, flag="--build-dir", ours_only=False
+    )  # re-running into the same build folder is the point
     runs = []
     for path in paths:
         print(f"[ftcourse] running {path.name} ({profile}) ...", flush=True)
