@@ -238,7 +238,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):
-            df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            # Strings as written: no missing-value words (a class named NA, a tweet "null"), no "007" -> 7.
+            df = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False, na_values=[""])
+            df = df.apply(_lossless_numbers)
         elif suffix == ".jsonl":
             df = pd.read_json(path, lines=True)
         elif suffix == ".json":
@@ -260,6 +262,58 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
+_INTEGER = r"-?(?:0|[1-9][0-9]*)"
+
+
+def _lossless_numbers(column: pd.Series) -> pd.Series:
+    # A column read as strings becomes numbers only when nothing is lost: "7" -> 7 and "0.5" -> 0.5, but
+    # "007", "1e3" or "+1" stay as written (they would print back differently).
+    values = column.dropna()
+    if len(values) == 0:
+        return column
+    if values.str.fullmatch(_INTEGER).all():
+        return column.astype("int64") if len(values) == len(column) else column.astype(float)
+    try:
+        numbers = values.astype(float)
+    except ValueError:
+        return column
+    if all(repr(n) == v for n, v in zip(numbers, values, strict=True)):
+        return column.astype(float)
+    return column
+
+
+def _is_text(value) -> bool:
+    # A string, or a whole number (taken as its digits: nothing is lost).
+    return isinstance(value, str) or (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)))
+
+
+def refuse_non_texts(values, where: str, column: str) -> None:
+    """Raise one :class:`DataError` naming ``where`` (a file), ``column`` and the first row whose value is
+    present but not a text (an object, a list, a boolean, a decimal number): such values are refused, not stringified."""
+    for row, value in enumerate(values):
+        if value is None or (isinstance(value, float) and value != value) or _is_text(value):
+            continue
+        raise DataError(
+            f"{where}: column {column!r} holds a value that is not a text in row {row} ({type(value).__name__} {str(value)[:60]!r}). "
+            "Fix: make every value of that column a string (quote it in JSON), or remove those rows."
+        )
+
+
+def check_texts(values, where: str, column: str) -> list[str]:
+    """``values`` as a list of texts, or one :class:`DataError` naming ``where`` and ``column``: a value that is not
+    a text (:func:`refuse_non_texts`), or one that is missing, empty or only whitespace."""
+    values = list(values)
+    refuse_non_texts(values, where, column)
+    texts = [str(v) if _is_text(v) else "" for v in values]
+    blank = [row for row, text in enumerate(texts) if not text.strip()]
+    if blank:
+        raise DataError(
+            f"{where}: column {column!r} is empty in {len(blank)} row(s) (blank or whitespace only; first: row {blank[0]}). "
+            "Fix: remove those rows or fill in their text."
+        )
+    return texts
+
+
 def read_texts(path: str | os.PathLike, text_column: str = "text") -> list[str]:
     """Texts to classify from a file: ``.txt`` (one per line) or a table (``.csv``/``.tsv``/``.jsonl``/``.json``/``.parquet``)."""
     path = Path(path).expanduser()
@@ -279,13 +333,7 @@ def read_texts(path: str | os.PathLike, text_column: str = "text") -> list[str]:
         df = read_table(path)
         if text_column not in df.columns:
             raise DataError(f"{path}: no column {text_column!r}; found {list(df.columns)}. Fix: pass --text-column.")
-        empty = df[text_column].isna() | (df[text_column].astype(str).str.strip() == "")
-        if empty.any():
-            raise DataError(
-                f"{path}: column {text_column!r} is empty in {int(empty.sum())} row(s) (first: row {int(np.flatnonzero(empty)[0])}). "
-                "Fix: remove those rows or fill in their text."
-            )
-        texts = df[text_column].astype(str).tolist()
+        texts = check_texts(df[text_column].tolist(), str(path), text_column)
     if not texts:
         raise DataError(
             f"{path}: holds no text. Fix: put one text per line (.txt), or pass a table with a {text_column!r} column."
