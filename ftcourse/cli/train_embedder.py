@@ -211,6 +211,13 @@ def _split_pairs(pairs: pd.DataFrame, options: dict):
     # Grouped by anchor: the same question must not be trained on and then tested.
     seed = options["seed"]
     if options["train_split"] < 1:
+        anchor = pairs.columns[0]
+        if pairs[anchor].nunique() < 2:
+            raise UsageError(
+                f"every pair has the same question (column {anchor!r}: {str(pairs[anchor].iloc[0])[:60]!r}); a held-out part needs "
+                "at least 2 different questions (pairs sharing one stay on one side). "
+                "Fix: --train-split 1 (no held-out part), or add pairs of other questions."
+            )
         train, held_out = split(pairs, test_size=1 - options["train_split"], seed=seed, groups=pairs.iloc[:, 0].to_numpy())
     else:
         train, held_out = pairs, None

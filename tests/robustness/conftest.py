@@ -166,23 +166,9 @@ def _can_write(folder: Path) -> bool:
     return True
 
 
-# Findings of issue 21 not fixed yet: expected to fail (strict, so a fix must remove its name here).
+# Findings of issue 21 left open, with the reason: expected to fail (strict, so a fix must remove its name here).
 NOT_FIXED_YET = {
-    "test_splits_too_small_for_their_classes[train-classifier]": "not fixed yet",
-    "test_splits_too_small_for_their_classes[prepare-data]": "not fixed yet",
-    "test_hand_edited_model_files_that_do_not_match_the_model[thresholds-not-json]": "not fixed yet",
-    "test_hand_edited_model_files_that_do_not_match_the_model[threshold-not-a-number]": "not fixed yet",
-    "test_hand_edited_model_files_that_do_not_match_the_model[multilabel-extra-label]": "not fixed yet",
-    "test_hand_edited_model_files_that_do_not_match_the_model[multiclass-missing-label]": "not fixed yet",
-    "test_run_on_an_invalid_notebook[cells-not-a-list]": "not fixed yet",
-    "test_run_on_an_invalid_notebook[no-cells-no-metadata]": "not fixed yet",
-    "test_run_on_an_invalid_notebook[json-list]": "not fixed yet",
-    "test_run_on_a_notebook_without_kernelspec": "not fixed yet",
-    "test_run_a_failing_cell_shows_the_cell_and_the_error": "not fixed yet",
-    "test_run_refuses_two_notebooks_with_the_same_name": "not fixed yet",
-    "test_single_row_class_message_names_a_real_fix": "not fixed yet",
-    "test_one_shared_question_message_does_not_blame_a_threshold": "not fixed yet",
-    "test_prepare_data_repairs_mojibake": "not fixed yet",
+    "test_prepare_data_repairs_mojibake": "ftfy is not a dependency yet (not installed in the venv); skipped for time in issue 21"
 }
 
 
