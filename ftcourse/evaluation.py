@@ -231,17 +231,21 @@ def clustering_scores(embeddings, labels, seed: int = 0) -> dict[str, float]:
 
 
 def top_k_accuracy(probabilities, labels, k: int = 2) -> float:
-    """Share of examples whose true class is among the k highest-scored classes (sklearn ``top_k_accuracy_score``).
+    """Share of examples whose true class is among the k highest-scored classes.
+
+    Computed in numpy rather than with sklearn's ``top_k_accuracy_score``, which reads two classes as
+    a binary task and refuses an (n, 2) score matrix: every binary classifier would fail.
 
     Args:
         probabilities: (n, n_classes) scores or probabilities; column i is class i.
         labels: (n,) true class ids in 0..n_classes-1.
-        k: how many guesses count.
+        k: how many guesses count (k >= n_classes gives 1.0).
     """
-    from sklearn.metrics import top_k_accuracy_score
-
     probabilities, labels = _same_length(probabilities, labels, "probabilities", "labels", flat=False)
-    return float(top_k_accuracy_score(labels, probabilities, k=k, labels=np.arange(probabilities.shape[1])))
+    probabilities = np.asarray(probabilities, dtype=float).reshape(len(labels), -1)
+    labels = np.asarray(labels).astype(int)
+    top = np.argsort(-probabilities, axis=1, kind="stable")[:, : max(int(k), 1)]
+    return float((top == labels[:, None]).any(axis=1).mean()) if len(labels) else float("nan")
 
 
 def classification_report_table(y_true, y_pred, label_names: Sequence[str]) -> tuple[pd.DataFrame, float]:

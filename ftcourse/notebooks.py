@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, UsageError
 from ftcourse.files import check_output
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,7 @@ def run_notebook(
         str(executed),
         parameters=parameters,
         kernel_name=kernel_name,
+        language="python",  # a notebook saved without a kernelspec runs in the course's Python kernel
         cwd=str(notebook.parent),
         progress_bar=False,
         execution_timeout=timeout,
@@ -156,16 +157,39 @@ def run_course(
     paths = [Path(n) for n in notebooks] if notebooks else list_notebooks()
     for path in paths:
         _check_notebook(path)
-    check_output(build_dir, overwrite=True, flag="--build-dir")  # re-running into the same build folder is the point
+    names = [path.name for path in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise UsageError(
+            f"{', '.join(twice)}: two notebooks of that name would write the same build/executed and build/html files. "
+            "Fix: rename one of them, or run them one at a time."
+        )
+    check_output(
+        build_dir, overwrite=True, flag="--build-dir", ours_only=False
+    )  # re-running into the same build folder is the point
     runs = []
     for path in paths:
         print(f"[ftcourse] running {path.name} ({profile}) ...", flush=True)
-        run = run_notebook(path, build_dir / "executed", build_dir / "outputs", profile=profile, seed=seed)
+        run = _run_one(path, build_dir, profile, seed)
         render_html(run.executed, build_dir / "html")
         print(f"[ftcourse] {path.name}: {run.seconds:.0f} s", flush=True)
         runs.append(run)
     write_index(runs, build_dir / "html", profile)
     return runs
+
+
+def _run_one(path: Path, build_dir: Path, profile: str, seed: int) -> NotebookRun:
+    # A failing cell: the notebook, the cell and its error in one message (the executed copy shows the rest).
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        return run_notebook(path, build_dir / "executed", build_dir / "outputs", profile=profile, seed=seed)
+    except PapermillExecutionError as exc:
+        source = " | ".join(line for line in str(exc.source).splitlines()[:3] if line.strip())
+        raise DataError(
+            f"{path.name}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue} (cell: {source[:120]}). "
+            f"Fix: correct that cell; the executed copy is {build_dir / 'executed' / path.name}."
+        ) from None
 
 
 def _check_notebook(path: Path) -> None:
@@ -177,6 +201,6 @@ def _check_notebook(path: Path) -> None:
             f"{path}: no such notebook. Fix: pass a path to an .ipynb file, or no path to run every lesson in notebooks/."
         )
     try:
-        nbformat.read(path, as_version=4)
-    except (UnicodeDecodeError, ValueError, nbformat.reader.NotJSONError) as exc:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds (ValidationError, AttributeError, ...) for a broken file
         raise DataError(f"{path}: not a notebook ({type(exc).__name__}). Fix: pass an .ipynb file saved by Jupyter.") from None

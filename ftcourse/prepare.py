@@ -17,6 +17,7 @@ column, the problem and the fix; rows are never dropped without being counted.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -426,7 +427,7 @@ def split(
         if (counts < 2).any():
             raise DataError(
                 f"Column {stratify!r}: class(es) {counts[counts < 2].index.tolist()} have a single row, which cannot be on both "
-                "sides of a stratified split. Fix: remove or merge those classes, or split without stratify."
+                "sides of a stratified split. Fix: add rows of those classes, or remove their rows (prepare-data: --labels-to-filter)."
             )
     if groups is not None:
         train_pos, test_pos = _group_split(df, positions, groups, text_keys, test_size, seed, stratify, label_columns)
@@ -440,8 +441,22 @@ def split(
         train_pos, test_pos = positions[~is_test], positions[is_test]
     else:
         strata = df[stratify].to_numpy() if stratify is not None else None
+        if strata is not None:
+            _check_room_for_classes(len(df), test_size, int(pd.Series(strata).nunique()), stratify)
         train_pos, test_pos = train_test_split(positions, test_size=test_size, random_state=seed, stratify=strata)
     return df.iloc[np.sort(train_pos)], df.iloc[np.sort(test_pos)]
+
+
+def _check_room_for_classes(n: int, test_size: float, classes: int, column: str) -> None:
+    # sklearn would fail with a traceback: a stratified split needs a row of every class on each side.
+    n_test = math.ceil(test_size * n)
+    if min(n_test, n - n_test) < classes:
+        needed = classes / n
+        raise DataError(
+            f"Column {column!r}: {n} rows split with a share of {test_size:.2f} give {n_test} held-out and {n - n_test} kept row(s), "
+            f"fewer than its {classes} classes. Fix: raise --test-size / --val-size to at least {needed:.2f} "
+            f"(and keep them below {1 - needed:.2f}), or add rows."
+        )
 
 
 def _group_split(
@@ -465,7 +480,7 @@ def _group_split(
         )
     if len(np.unique(group_ids)) < 2:
         raise DataError(
-            "Every row is in the same group, so no group-aware split exists. Fix: check the group ids (threshold too low?)."
+            "Every row is in the same group, so no group-aware split exists. Fix: give the rows at least two distinct group ids."
         )
     if stratify is not None:
         folds = StratifiedGroupKFold(n_splits=max(2, round(1 / test_size)), shuffle=True, random_state=seed)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from ftcourse.errors import DataError
 from ftcourse.files import TRAINING_LOG_FILE, to_jsonable
 
 LOG_FILE = TRAINING_LOG_FILE  # the JSONL log both trainers write into their output folder
@@ -39,6 +40,53 @@ class JsonlLogCallback(TrainerCallback):
         record.update({k: _finite(v) for k, v in logs.items()})
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
+
+
+class DivergenceCallback(TrainerCallback):
+    """Stop training at the first non-finite loss or gradient norm (a learning rate far too high), before
+    the run evaluates or checkpoints NaN weights; :func:`check_converged` then raises."""
+
+    def __init__(self):
+        self.diverged_at: tuple | None = None  # (step, what, value)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        for key in ("loss", "grad_norm"):
+            value = (logs or {}).get(key)
+            if self.diverged_at is None and isinstance(value, (int, float)) and not math.isfinite(value):
+                self.diverged_at = (state.global_step, key, value)
+        return self._halt(control)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        return self._halt(control)
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        return self._halt(control)
+
+    def _halt(self, control):
+        if self.diverged_at is not None:
+            control.should_training_stop = True
+            control.should_evaluate = control.should_save = False
+        return control
+
+
+def diverged(where: str, flag: str = "--learning-rate") -> DataError:
+    """The error of a run whose loss or weights stopped being finite (``where``: the step and the value)."""
+    return DataError(
+        f"training diverged ({where}): the loss or the weights are not finite, so no model is saved. "
+        f"Fix: lower {flag} (learning_rate), e.g. 2e-5 for the encoder, and run again with --overwrite."
+    )
+
+
+def check_converged(model, callback: DivergenceCallback, flag: str = "--learning-rate") -> None:
+    """Raise :func:`diverged`'s DataError if ``callback`` saw a non-finite loss or ``model`` holds a non-finite weight."""
+    import torch
+
+    if callback.diverged_at is not None:
+        step, key, value = callback.diverged_at
+        raise diverged(f"at step {step}, {key} {value}", flag)
+    with torch.no_grad():
+        if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+            raise diverged("non-finite weights after training", flag)
 
 
 def _finite(value):

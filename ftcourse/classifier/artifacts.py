@@ -86,8 +86,22 @@ def write_thresholds(model_dir: str | os.PathLike, thresholds: dict[str, float])
 
 def read_thresholds(model_dir: str | os.PathLike, label_names) -> dict[str, float]:
     """The decision threshold of each label (0.5 where ``thresholds.json`` has none)."""
-    saved = read_json(Path(model_dir) / THRESHOLDS_FILE)
-    return {n: float(saved.get(n, 0.5)) for n in label_names}
+    path = Path(model_dir) / THRESHOLDS_FILE
+    try:
+        saved = read_json(path)
+    except ValueError as exc:
+        raise DataError(
+            f"{path}: is not valid JSON ({exc}). Fix: restore the file written by train-classifier, or delete it (0.5 is used)."
+        ) from None
+    if not isinstance(saved, dict):
+        raise DataError(f'{path}: expected a mapping of label -> threshold. Fix: e.g. {{"toxic": 0.5}}, or delete the file.')
+    thresholds = {}
+    for name in label_names:
+        value = saved.get(name, 0.5)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise DataError(f'{path}: the threshold of {name!r} is {value!r}, not a number in [0, 1]. Fix: e.g. "{name}": 0.5.')
+        thresholds[name] = float(value)
+    return thresholds
 
 
 def update_metrics(model_dir: str | os.PathLike, split: str, summary: dict, report: pd.DataFrame | None = None) -> Path:

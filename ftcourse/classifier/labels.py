@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, plain
+from ftcourse.files import refuse_non_texts
 
 SINGLE = "single_label_classification"
 
@@ -50,7 +51,10 @@ def check_frame(
             f"{name}: column {text_column!r} has {int(empty.sum())} empty or missing text(s) (first at row {empty.idxmax()!r}). "
             "Fix: remove or fill those rows before training; nothing is dropped silently."
         )
+    refuse_non_texts(text.tolist(), name, text_column)
     problem_type = problem_type or infer_problem_type(label_columns)
+    if problem_type == SINGLE:
+        check_label_types(df[label_columns[0]], name, label_columns[0])
     for col in label_columns:
         values = df[col]
         if values.isna().any():
@@ -64,6 +68,41 @@ def check_frame(
                     f"{name}: multi-label column {col!r} must hold 0/1, but has {len(bad)} other value(s), e.g. {bad.iloc[0]!r}. "
                     "Fix: one 0/1 column per label (or a single class column for single-label data)."
                 )
+
+
+def check_label_types(values: pd.Series, name: str, column: str) -> None:
+    """Raise one :class:`DataError` if a class column mixes numbers and texts (``0``, ``"spam"``): the classes
+    cannot be ordered, and ``1`` and ``"1"`` would be two classes."""
+    kinds = {
+        "number" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else type(v).__name__
+        for v in values.dropna()
+    }
+    if len(kinds) > 1:
+        examples = {}
+        for v in values.dropna():
+            examples.setdefault(
+                "number" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else type(v).__name__, v
+            )
+        raise DataError(
+            f"{name}: label column {column!r} mixes kinds of values ({', '.join(f'{k} {plain(v)!r}' for k, v in examples.items())}). "
+            "Fix: write every label the same way (all names, or all numbers)."
+        )
+
+
+def label_key(value) -> str:
+    """How a class value is named: a whole-number float is its integer (``1.0`` -> ``"1"``), anything else ``str``."""
+    value = plain(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _sorted_classes(values: pd.Series) -> list:
+    classes = {label_key(v): plain(v) for v in values.dropna()}
+    try:
+        return [label_key(v) for v in sorted(classes.values())]
+    except TypeError:
+        return sorted(classes)
 
 
 def encode_labels(
@@ -100,28 +139,31 @@ def encode_labels(
         return df[list(label_columns)].to_numpy(dtype=np.float32), names
     (col,) = label_columns
     values = df[col]
-    if label_names is None:
-        classes = sorted(values.unique().tolist())
-        if pd.api.types.is_integer_dtype(values) and classes != list(range(len(classes))):
-            classes = list(range(max(classes) + 1))
-        names = [str(c) for c in classes]
-    else:
-        names = [str(n) for n in label_names]
-    if pd.api.types.is_integer_dtype(values):
+    names = _sorted_classes(values) if label_names is None else [str(n) for n in label_names]
+    # Values are looked up among the names, never used as ids: labels 1, 5, 9 are three classes. The one
+    # exception is a registry dataset whose integer column indexes its named classes (0 -> "hate").
+    positional = (
+        label_names is not None and pd.api.types.is_integer_dtype(values) and not any(n.lstrip("-").isdigit() for n in names)
+    )
+    if positional:
         ids = values.to_numpy(dtype=np.int64)
         bad = (ids < 0) | (ids >= len(names))
     else:
         lookup = {n: i for i, n in enumerate(names)}
-        ids = np.array([lookup.get(str(v), -1) for v in values], dtype=np.int64)
+        ids = np.array([lookup.get(label_key(v), -1) for v in values], dtype=np.int64)
         bad = ids < 0
     if bad.any():
-        example = values[bad].iloc[0]
-        example = example.item() if hasattr(example, "item") else example  # show 9, not np.int64(9)
-        raise DataError(
-            f"{name}: column {col!r} has {int(bad.sum())} value(s) outside the known labels {names}, e.g. {example!r}. "
-            "Fix: labels are fixed by the training split; correct those rows or add the class to the training data."
-        )
+        raise DataError(_unknown_label_message(name, col, values[bad], names))
     return ids, names
+
+
+def _unknown_label_message(name: str, col: str, bad: pd.Series, names: list[str]) -> str:
+    example = plain(bad.iloc[0])
+    head = f"{name}: column {col!r} has {len(bad)} value(s) outside the known labels {names}, e.g. {example!r}"
+    numbers = all(n.lstrip("-").isdigit() for n in names)
+    if numbers and isinstance(example, (int, float)) and not isinstance(example, bool):
+        return f"{head} (a negative or unknown number is often a 'missing' marker). Fix: remove or relabel those rows."
+    return f"{head}. Fix: labels are fixed by the training split; correct those rows, or retrain with that class in the training data."
 
 
 def label_counts(targets: np.ndarray, names: list[str], problem_type: str) -> dict[str, int]:

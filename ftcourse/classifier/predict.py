@@ -84,6 +84,11 @@ def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> 
         .to(device)
         .eval()
     )
+    if not isinstance(labels.get("label_names"), list) or len(names) != model.config.num_labels:
+        raise DataError(
+            f"{folder / 'labels.json'}: lists {len(names)} label name(s) {names}, but the model has {model.config.num_labels} outputs. "
+            "Fix: restore labels.json as train-classifier wrote it (one name per output, in order)."
+        )
     return LoadedClassifier(
         model=model,
         tokenizer=tokenizer,

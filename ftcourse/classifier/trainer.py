@@ -50,7 +50,16 @@ from ftcourse.errors import DataError, UsageError, plain
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import normalize_text
 from ftcourse.runtime import is_main_process, mixed_precision, pick_device, seed_everything
-from ftcourse.training import LOG_FILE, JsonlLogCallback, last_complete_checkpoint, read_training_log, write_training_info
+from ftcourse.training import (
+    LOG_FILE,
+    DivergenceCallback,
+    JsonlLogCallback,
+    check_converged,
+    diverged,
+    last_complete_checkpoint,
+    read_training_log,
+    write_training_info,
+)
 
 
 class TrainedClassifier(NamedTuple):
@@ -269,7 +278,7 @@ def train_classifier(
     resume_from = _start_output(out, resume)
     recorded: dict[int, np.ndarray] = {}  # validation probabilities per evaluation step
     trainer = _build_trainer(model, tokenizer, (train_ds, eval_ds), out, hp, device, cfg, problem_type, loss_fn, recorded)
-    train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    train_output = _train_watched(trainer, out, resume_from)
     history = read_training_log(out / LOG_FILE)
     model = trainer.model.eval()
     eval_probs = _best_validation_probabilities(trainer, recorded, eval_df[text_column], names, problem_type, cfg)
@@ -283,6 +292,19 @@ def train_classifier(
     else:
         scratch.cleanup()
     return TrainedClassifier(model, tokenizer, history, result)
+
+
+def _train_watched(trainer, out: Path, resume_from: Path | None):
+    # A diverged run (non-finite loss or weights) leaves no model and no checkpoints of NaN weights behind.
+    watch = next(c for c in trainer.callback_handler.callbacks if isinstance(c, DivergenceCallback))
+    try:
+        train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        check_converged(trainer.model, watch)
+    except DataError:
+        if is_main_process():
+            shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+        raise
+    return train_output
 
 
 def _run_facts(trainer, train_output, cfg: ClassifierSettings, started: float) -> dict:
@@ -446,10 +468,12 @@ def _build_trainer(
 
     def compute_metrics(prediction):
         probs = probabilities(prediction.predictions, problem_type)
+        if not np.isfinite(probs).all():
+            raise diverged(f"non-finite validation scores at step {trainer.state.global_step}")
         recorded[trainer.state.global_step] = probs
         return selection_metrics(prediction.label_ids, probs, problem_type)
 
-    callbacks = [JsonlLogCallback(out / LOG_FILE)]
+    callbacks = [JsonlLogCallback(out / LOG_FILE), DivergenceCallback()]
     if hp["early_stopping_patience"]:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=hp["early_stopping_patience"]))
     trainer = WeightedLossTrainer(

@@ -43,6 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     except FtcourseError as exc:
         print(f"ftcourse {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"ftcourse {args.command}: interrupted (Ctrl-C).{_how_to_resume(args)}", file=sys.stderr)
+        return 130
+
+
+def _how_to_resume(args: argparse.Namespace) -> str:
+    # The training commands keep their complete checkpoints: the same command with --resume continues.
+    if args.command not in (train_classifier.NAME, train_embedder.NAME):
+        return ""
+    output = getattr(args, "output", None) or "the --output folder"
+    return f" The complete checkpoints are kept in {output}. Fix: run the same command again with --resume to continue."
 
 
 if __name__ == "__main__":

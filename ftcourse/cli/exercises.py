@@ -14,11 +14,14 @@ def add_parser(sub) -> None:
     exercises = sub.add_parser(NAME, help="regenerate exercises/ from solutions/ (answers replaced by stubs)")
     exercises.add_argument("--solutions", default="solutions")
     exercises.add_argument("--exercises", default="exercises")
+    exercises.add_argument(
+        "--force", action="store_true", help="replace exercises you changed (they are refused otherwise: your work is kept)"
+    )
     exercises.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Write every exercise and print its path."""
-    for path in generate_exercises(args.solutions, args.exercises):
+    for path in generate_exercises(args.solutions, args.exercises, force=args.force):
         print(f"[ftcourse] wrote {path}")
     return 0

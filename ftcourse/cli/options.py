@@ -69,10 +69,22 @@ def layer_options(defaults: dict, cli: dict, config: dict | None = None) -> dict
     return options
 
 
+# Bounds every command shares for the options it has: (lowest, highest), None = unbounded.
+LIMITS = {"seed": (0, 2**32 - 1), "max_rows": (1, None), "batch_size": (1, None), "top_k": (1, None)}
+
+
+def _fix(key: str, example) -> str:
+    return f"Fix: e.g. --{key.replace('_', '-')} {example} (in a config file: {key.replace('_', '-')}: {example})."
+
+
 def _convert(key: str, value, kind):
     # A config file may hold "32" for 32; a string where a switch or a number belongs is refused, not taken as truthy.
-    if kind is None:  # taken as given (e.g. a list of whole sentences)
-        return value
+    if kind is None:  # whole sentences: one string, or a list of strings
+        if isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+            return value
+        raise UsageError(
+            f'option {key!r} takes a text or a list of texts, got {value!r}. Fix: quote it, e.g. {key}: ["a question"].'
+        )
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -80,33 +92,47 @@ def _convert(key: str, value, kind):
             f"option {key!r} is a switch: true or false, got {value!r}. Fix: write {key.replace('_', '-')}: true (or false) in the config file."
         )
     if kind is list:
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
             return [str(v) for v in value]
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
-        raise UsageError(f"option {key!r} takes a list (or comma-separated names), got {value!r}.")
+        raise UsageError(
+            f'option {key!r} takes a list (or comma-separated names), got {value!r}. Fix: e.g. {key.replace("_", "-")}: [a, b] or "a,b".'
+        )
     if kind in (int, float):
-        if isinstance(value, bool) or isinstance(value, (list, dict)):
-            raise UsageError(f"option {key!r} must be a number, got {value!r}.")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"option {key!r} must be a number, got {value!r}.") from None
-        if not math.isfinite(number):
-            raise UsageError(f"option {key!r} must be a finite number, got {value!r}.")
-        if kind is int:
-            if number != int(number):
-                raise UsageError(f"option {key!r} must be a whole number, got {value!r}.")
-            return int(number)
-        return number
+        return _number(key, value, kind)
     if isinstance(value, (list, dict)):
-        raise UsageError(f"option {key!r} takes one value, got {value!r}.")
+        raise UsageError(f"option {key!r} takes one value, got {value!r}. Fix: give a single value.")
     return str(value)
 
 
+def _number(key: str, value, kind):
+    example = 2 if kind is int else 0.5
+    if isinstance(value, (bool, list, dict)):
+        raise UsageError(f"option {key!r} must be a number, got {value!r}. {_fix(key, example)}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"option {key!r} must be a number, got {value!r}. {_fix(key, example)}") from None
+    if not math.isfinite(number):
+        raise UsageError(f"option {key!r} must be a finite number, got {value!r}. {_fix(key, example)}")
+    if kind is int:
+        if number != int(number):
+            raise UsageError(f"option {key!r} must be a whole number, got {value!r}. {_fix(key, example)}")
+        number = int(number)
+    low, high = LIMITS.get(key, (None, None))
+    if (low is not None and number < low) or (high is not None and number > high):
+        bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise UsageError(
+            f"option {key!r} must be {bounds}, got {value!r}. {_fix(key, max(low, 1) if low is not None else example)}"
+        )
+    return number
+
+
 def coerce(options: dict, types: dict) -> dict:
-    """Convert each option to its type, in place: ``types[key]`` (int, float, list, str), or bool when the
-    default is a bool; None stays None (not given). Raises :class:`UsageError` naming the option."""
+    """Convert each option to its type, in place: ``types[key]`` (int, float, list, str; None: a text or a
+    list of texts), or bool when the default is a bool; None stays None (not given). Numbers are checked
+    against :data:`LIMITS`. Raises :class:`UsageError` naming the option and the fix."""
     for key, value in options.items():
         if value is None:
             continue
@@ -152,7 +178,7 @@ def positive(options: dict, *keys: str) -> None:
     """Raise :class:`UsageError` unless each named option is a number above 0."""
     for key in keys:
         if options[key] is None or options[key] <= 0:
-            raise UsageError(f"option {key!r} must be positive, got {options[key]}.")
+            raise UsageError(f"option {key!r} must be positive, got {options[key]}. {_fix(key, 2)}")
 
 
 def as_sentences(value) -> list[str]:

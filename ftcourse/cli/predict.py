@@ -9,7 +9,7 @@ import pandas as pd
 from ftcourse.cli.options import CONFIG_HELP, positive, required, resolve
 from ftcourse.cli.report import say
 from ftcourse.errors import UsageError
-from ftcourse.files import check_output, read_texts
+from ftcourse.files import check_output, check_texts, read_texts
 
 NAME = "predict"
 
@@ -54,7 +54,7 @@ def execute(options: dict) -> pd.DataFrame:
 
     required(options, "model_dir", "MODEL_DIR")
     positive(options, "batch_size")
-    texts = list(options["texts"] or [])
+    texts = check_texts(options["texts"] or [], "the texts on the command line", "TEXTS") if options["texts"] else []
     if options["file"]:
         texts += read_texts(options["file"], options["text_column"])
     if not texts:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ftcourse.classifier.labels import check_label_types
 from ftcourse.cli.options import CONFIG_HELP, required, resolve, share
 from ftcourse.cli.report import say
 from ftcourse.data import load_table
 from ftcourse.errors import DataError, UsageError
-from ftcourse.files import check_output, write_jsonl
+from ftcourse.files import check_output, refuse_non_texts, write_jsonl
 from ftcourse.imbalance import reduce_majority
 from ftcourse.models import hub_available
 from ftcourse.prepare import drop_duplicates, normalize_text, split
@@ -179,6 +180,8 @@ def _clean(df: pd.DataFrame, name: str, options: dict) -> tuple[pd.DataFrame, di
         raise DataError(
             f"{name}: missing column(s) {missing}; found {list(df.columns)}. Fix: pass --text-column / --label-column."
         )
+    refuse_non_texts(df[text].tolist(), name, text)
+    check_label_types(df[label], name, label)
     data = df[[text, label]].rename(columns={text: "text", label: "label"})
     removed: dict[str, int] = {}
     no_text = data["text"].isna() | (data["text"].astype(str).str.strip() == "")

@@ -21,8 +21,8 @@ def add_parser(sub) -> None:
     se = sub.add_parser(
         NAME,
         help="semantic search: the corpus texts closest to each query",
-        description="Corpus embeddings are cached next to the corpus (<corpus>.<model>.embeddings.npz) and reused while "
-        "neither the corpus file nor the model changed.",
+        description="Corpus embeddings are cached in the user's cache folder ($XDG_CACHE_HOME/ftcourse/embeddings, "
+        "default ~/.cache/ftcourse/embeddings), keyed on the texts embedded and the model; never beside the corpus.",
     )
     se.add_argument("model_dir", nargs="?", help="a train-embedder --output, a model folder or a Hub id")
     se.add_argument("queries", nargs="*", help="queries (quote each one)")
@@ -64,8 +64,9 @@ def execute(options: dict) -> list[list[dict]]:
     model_path = embedder_path(options["model_dir"])
     check_model_exists(model_path)
     model = load_sentence_transformer(model_path)
-    embeddings, cache, reused = corpus_embeddings(model, model_path, options["corpus"], texts, options["batch_size"])
-    say(f"corpus of {len(texts)} texts; embeddings {'reused from' if reused else 'computed and cached in'} {cache}")
+    embeddings, cache, reused = corpus_embeddings(model, model_path, texts, options["batch_size"])
+    where = f"{'reused from' if reused else 'computed and cached in'} {cache}" if cache else "computed (not cached)"
+    say(f"corpus of {len(texts)} texts; embeddings {where}")
     results = search(model, queries, embeddings, texts, options["top_k"], options["batch_size"])
     for query, rows in zip(queries, results, strict=True):
         print(f"\nquery: {query}")

@@ -8,6 +8,7 @@ module: ``ftcourse --help`` and the other commands stay quick.
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from ftcourse.cli.options import CONFIG_HELP, positive, resolve, share
 from ftcourse.cli.report import headline, print_table, say, scalars
 from ftcourse.data import load_table
 from ftcourse.errors import DataError, UsageError
-from ftcourse.files import check_output, read_json, write_json
+from ftcourse.files import check_output, output_run, read_json, run_marker, write_json
 from ftcourse.models import BASE_MODEL
 from ftcourse.prepare import normalize_text, three_way_split
 from ftcourse.runtime import is_main_process
@@ -149,10 +150,50 @@ def execute(options: dict) -> dict:
         if is_main_process():  # under torchrun, the other ranks would see rank 0's probe file
             check_output(options["output"], overwrite=options["overwrite"], resume=options["resume"])
     task = _load_and_split(options)
-    report = _evaluate_only(options, task) if options["evaluate_only"] else _train(options, task)
-    if options["compare"] and report.get("test"):
-        report["compare"] = _compare_with_base(options, task, report["test"], Path(report["output"]))
+    if options["evaluate_only"]:
+        report = _evaluate_only(options, task)
+        if options["compare"] and report.get("test"):
+            report["compare"] = _compare_with_base(options, task, report["test"], Path(report["output"]))
+        return report
+    if options["resume"]:
+        _check_resume(options, task)
+    run = output_run(options["output"], NAME, data=task["meta"]["name"]) if is_main_process() else nullcontext()
+    with run:
+        report = _train(options, task)
+        if options["compare"] and report.get("test"):
+            report["compare"] = _compare_with_base(options, task, report["test"], Path(report["output"]))
     return report
+
+
+def _check_resume(options: dict, task: dict) -> None:
+    # --resume continues a run cut off mid-training, on the same labels; never a finished run, never other labels.
+    from ftcourse.classifier.artifacts import CHECKPOINT_DIR
+    from ftcourse.classifier.labels import SINGLE, encode_labels
+    from ftcourse.training import last_complete_checkpoint
+
+    out, data = Path(options["output"]), task["meta"]["name"]
+    checkpoint = last_complete_checkpoint(out / CHECKPOINT_DIR, remove_incomplete=False)
+    if checkpoint is not None:
+        saved = read_json(checkpoint / "config.json").get("id2label") or {}
+        saved_names = [saved[k] for k in sorted(saved, key=int)]
+        problem = SINGLE if len(task["label_columns"]) == 1 else None
+        names = (
+            encode_labels(task["train"], task["label_columns"], problem, task["label_names"], data)[1]
+            if problem
+            else task["label_columns"]
+        )
+        if saved_names != list(names):
+            raise DataError(
+                f"--resume {out}: the checkpoint was trained on the labels {saved_names}, but {data} has the labels {list(names)}. "
+                "Fix: resume with the data the run started on, or pass --overwrite to train afresh."
+            )
+    marker = run_marker(out) or {}
+    if checkpoint is None or marker.get("finished"):
+        state = "finished" if marker.get("finished") else "has no checkpoint"
+        raise DataError(
+            f"--resume {out}: nothing to resume (the run {state}); resuming would retrain on {data} and replace its model. "
+            "Fix: pass --overwrite to train again on this data, or another --output."
+        )
 
 
 def _load_and_split(options: dict) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from ftcourse.cli.report import print_table, say, short_names, side_by_side
 from ftcourse.data import load_table
 from ftcourse.errors import UsageError
 from ftcourse.files import TRAINING_LOG_FILE as LOG_FILE
-from ftcourse.files import check_output, read_json, write_json
+from ftcourse.files import check_output, output_run, read_json, write_json
 from ftcourse.formats import pair_format
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import split
@@ -153,9 +154,10 @@ def execute(options: dict) -> dict:
     saved = out / "model"
     model_name = str(saved) if options["evaluate_only"] and (saved / "modules.json").is_file() else options["base_model"]
     check_model_exists(model_name)
+    options["model_name"] = model_name
     resolve_model(model_name)  # fail before any data work when the model cannot be had
     if not options["evaluate_only"] and is_main_process():
-        check_output(out, overwrite=options["overwrite"], resume=options["resume"])
+        check_output(out, overwrite=options["overwrite"], resume=options["resume"], flag="--output-dir")
     df, meta = load_table(options["data"], options["data_dir"])
     pairs, kind, default_loss = pair_format(df, meta["name"])
     loss = options["loss"] or default_loss
@@ -164,9 +166,19 @@ def execute(options: dict) -> dict:
     documents = pairs["positive"].tolist() if kind == "retrieval" else []
     test_eval = make_evaluator(held_out, kind, "held-out", documents, options["batch_size"]) if held_out is not None else None
     handler = None
-    if is_main_process():
-        out.mkdir(parents=True, exist_ok=True)
-        handler = attach_log_file(out / LOG_TEXT_FILE)
+    ours = is_main_process() and not options["evaluate_only"]
+    with output_run(out, NAME, "--output-dir", data=meta["name"]) if ours else nullcontext():
+        if is_main_process():
+            out.mkdir(parents=True, exist_ok=True)
+            handler = attach_log_file(out / LOG_TEXT_FILE)
+        return _run_or_evaluate(options, (train, val, held_out), kind, documents, test_eval, loss, meta["name"], handler)
+
+
+def _run_or_evaluate(options: dict, parts: tuple, kind: str, documents: list, test_eval, loss: str, name: str, handler) -> dict:
+    from ftcourse.embedder.evaluators import make_evaluator
+
+    train, val, held_out = parts
+    out = Path(options["output"])
     try:
         sizes = {
             "train_size": len(train),
@@ -174,12 +186,12 @@ def execute(options: dict) -> dict:
             "test_size": len(held_out) if held_out is not None else 0,
         }
         say(
-            f"{meta['name']}: {kind} pairs; {sizes['train_size']} train / {sizes['validation_size']} validation / {sizes['test_size']} held-out rows; loss {loss}"
+            f"{name}: {kind} pairs; {sizes['train_size']} train / {sizes['validation_size']} validation / {sizes['test_size']} held-out rows; loss {loss}"
         )
         if options["evaluate_only"]:
-            return _evaluate_only(options, model_name, test_eval, out)
+            return _evaluate_only(options, options["model_name"], test_eval, out)
         val_eval = make_evaluator(val, kind, "validation", documents, options["batch_size"]) if val is not None else None
-        return _train(options, train, loss, val_eval, test_eval, sizes, meta["name"])
+        return _train(options, train, loss, val_eval, test_eval, sizes, name)
     finally:
         if handler is not None:
             detach_log_file(handler)
@@ -199,6 +211,13 @@ def _split_pairs(pairs: pd.DataFrame, options: dict):
     # Grouped by anchor: the same question must not be trained on and then tested.
     seed = options["seed"]
     if options["train_split"] < 1:
+        anchor = pairs.columns[0]
+        if pairs[anchor].nunique() < 2:
+            raise UsageError(
+                f"every pair has the same question (column {anchor!r}: {str(pairs[anchor].iloc[0])[:60]!r}); a held-out part needs "
+                "at least 2 different questions (pairs sharing one stay on one side). "
+                "Fix: --train-split 1 (no held-out part), or add pairs of other questions."
+            )
         train, held_out = split(pairs, test_size=1 - options["train_split"], seed=seed, groups=pairs.iloc[:, 0].to_numpy())
     else:
         train, held_out = pairs, None

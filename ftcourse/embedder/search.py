@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ftcourse.data import cache_dir
 from ftcourse.errors import UsageError
 
 
@@ -45,33 +47,45 @@ def _model_fingerprint(model_path: str) -> str:
     return f"{folder.resolve()}|{stats}"
 
 
-def corpus_embeddings(
-    model, model_path: str, corpus: str | os.PathLike, texts: Sequence[str], batch_size: int = 32
-) -> tuple[np.ndarray, Path, bool]:
-    """Embeddings of ``texts`` (read from ``corpus``), cached next to the corpus file.
+def embeddings_cache_dir() -> Path:
+    """Where corpus embeddings are cached: ``$XDG_CACHE_HOME/ftcourse/embeddings`` (default ``~/.cache/ftcourse/embeddings``),
+    never beside the corpus (its folder may be read-only or shared)."""
+    return cache_dir().parent / "embeddings"
 
-    The cache ``<corpus>.<model hash>.embeddings.npz`` stores a key: the SHA-256 of the corpus
-    file's bytes, the model's fingerprint (path, file sizes and times) and the texts' count. It is
-    reused while the key matches and rewritten (atomically) when the corpus or the model changed.
+
+def corpus_embeddings(model, model_path: str, texts: Sequence[str], batch_size: int = 32) -> tuple[np.ndarray, Path | None, bool]:
+    """Normalised embeddings of ``texts``, cached in :func:`embeddings_cache_dir`.
+
+    The cache file is named by the SHA-256 of what changes the vectors: the texts themselves (so the
+    column searched, the rows and their order count) and the model's fingerprint (path, file sizes
+    and times). A cache that cannot be written is a warning, not an error: the search still runs.
 
     Returns:
-        ``(embeddings (n, dim) normalised, cache path, reused: bool)``.
+        ``(embeddings (n, dim), cache path or None when it could not be written, reused: bool)``.
     """
-    corpus = Path(corpus)
-    model_id = _model_fingerprint(model_path)
-    key = hashlib.sha256(corpus.read_bytes() + b"\0" + model_id.encode() + f"\0{len(texts)}".encode()).hexdigest()
-    cache = corpus.with_name(f"{corpus.name}.{hashlib.sha256(model_id.encode()).hexdigest()[:10]}.embeddings.npz")
+    digest = hashlib.sha256(_model_fingerprint(model_path).encode())
+    for text in texts:
+        digest.update(b"\0" + str(text).encode("utf-8", "surrogatepass"))
+    cache = embeddings_cache_dir() / f"{digest.hexdigest()}.npz"
     if cache.is_file():
         try:
             with np.load(cache) as stored:
-                if str(stored["key"]) == key:
+                if stored["embeddings"].shape[0] == len(texts):
                     return stored["embeddings"], cache, True
         except (OSError, ValueError, KeyError):
             pass  # an unreadable cache is rebuilt
     embeddings = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
-    tmp = cache.with_name(cache.name + ".tmp.npz")
-    np.savez(tmp, embeddings=embeddings, key=np.array(key))
-    tmp.replace(cache)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, embeddings=embeddings)
+        tmp.replace(cache)
+    except OSError as exc:
+        warnings.warn(
+            f"corpus embeddings not cached ({exc.strerror or exc} in {cache.parent}); they will be computed again next time",
+            stacklevel=2,
+        )
+        return embeddings, None, False
     return embeddings, cache, False
 
 

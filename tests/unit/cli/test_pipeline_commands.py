@@ -251,8 +251,7 @@ def test_train_embedder_resumes_from_the_last_complete_checkpoint(faq_jsonl, tin
 
     with monkeypatch.context() as patch:
         patch.setattr(embedder, "read_training_log", killed)
-        with pytest.raises(KeyboardInterrupt):
-            main(argv)
+        assert main(argv) == 130  # Ctrl-C: one line saying how to resume, not a traceback
     assert json.loads((out / "training_progress.json").read_text())["completed"] is False
     (complete,) = out.glob("checkpoint-*")
     (out / "checkpoint-999").mkdir()  # half-written: no trainer_state.json
@@ -323,7 +322,9 @@ def test_evaluate_embedder_fits_the_data_and_compares(embedder_dir, tiny_bert_di
 # search
 
 
-def test_search_caches_corpus_embeddings_until_the_corpus_changes(embedder_dir, faq_jsonl, tmp_path, capsys):
+def test_search_caches_corpus_embeddings_until_the_corpus_changes(embedder_dir, faq_jsonl, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    caches = tmp_path / "user-cache" / "ftcourse" / "embeddings"
     from ftcourse.cli.options import resolve
     from ftcourse.cli.search import DEFAULTS as SEARCH_DEFAULTS
     from ftcourse.cli.search import execute as run_search
@@ -343,7 +344,8 @@ def test_search_caches_corpus_embeddings_until_the_corpus_changes(embedder_dir, 
     ]
     assert main(argv) == 0
     assert "computed and cached" in capsys.readouterr().out
-    (cache,) = tmp_path.glob("answers.txt.*.embeddings.npz")
+    (cache,) = caches.glob("*.npz")  # in the user's cache folder, nothing beside the corpus
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.txt", "user-cache"]
     assert main(argv) == 0
     assert "reused from" in capsys.readouterr().out
     from ftcourse.cli.search import TYPES
@@ -362,7 +364,8 @@ def test_search_caches_corpus_embeddings_until_the_corpus_changes(embedder_dir, 
     corpus.write_text("\n".join(answers[:10]) + "\n")
     assert main(argv) == 0
     assert "computed and cached" in capsys.readouterr().out
-    assert np.load(cache)["embeddings"].shape[0] == 10
+    (new,) = set(caches.glob("*.npz")) - {cache}  # keyed on the texts: a new entry
+    assert np.load(new)["embeddings"].shape[0] == 10
 
 
 # ---------------------------------------------------------------------------------------------
