@@ -1,15 +1,24 @@
-"""What every lesson imports: ``lesson_setup`` (seed, profile, output folder) and ``write_metrics``
-(the lesson's key numbers in ``OUTPUT_DIR/metrics.json``, which the tests assert on)."""
+"""What every lesson imports: ``lesson_setup`` (seed, profile, output folder), ``write_metrics`` (the
+lesson's key numbers in ``OUTPUT_DIR/metrics.json``, which the tests assert on), and the evidence
+helpers: ``measure_effect`` (the lesson's claim, measured with a paired interval) and
+``compare_with_reference`` (the learner's run beside the committed full-profile run)."""
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from ftcourse.files import to_jsonable
+import pandas as pd
+
+from ftcourse.evaluation import paired_bootstrap
+from ftcourse.files import read_json, write_json
+from ftcourse.notebooks import REPO_ROOT
 from ftcourse.profiles import get_profile
 from ftcourse.runtime import seed_everything
+
+REFERENCE_DIR = REPO_ROOT / "notebooks" / "reference"  # one committed full-profile run per lesson: <lesson>.json
+EFFECT_KEYS = ("claim", "metric", "baseline", "treatment", "baseline_score", "treatment_score", "difference_ci")
 
 
 def lesson_setup(profile: str = "fast", seed: int = 42, output_dir: str | os.PathLike = "outputs", **overrides):
@@ -36,7 +45,94 @@ def write_metrics(output_dir: str | os.PathLike, metrics: dict) -> Path:
 
     Numpy values are converted to plain numbers. Returns the file's path.
     """
-    path = Path(output_dir) / "metrics.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_jsonable(metrics), indent=2, sort_keys=True))
-    return path
+    return write_json(Path(output_dir) / "metrics.json", metrics, sort_keys=True)
+
+
+def measure_effect(
+    claim: str,
+    metric: str,
+    baseline: str,
+    treatment: str,
+    y_true,
+    baseline_pred,
+    treatment_pred,
+    score: Callable,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """The effect a lesson teaches, measured: treatment vs baseline on the same test rows.
+
+    Args:
+        claim: the lesson's claim in one sentence (what the treatment does to ``metric``).
+        metric: the metric's name, e.g. ``"macro-F1"``.
+        baseline, treatment: the two approaches' names.
+        y_true: the gold labels (first axis = test rows); for per-row scores, anything with one row per score.
+        baseline_pred, treatment_pred: each approach's predictions (or per-row scores) on those rows.
+        score: ``score(y_true, pred) -> float``, higher is better (e.g. macro-F1, or the mean of per-query nDCG).
+        n_resamples, seed: of the paired bootstrap (:func:`ftcourse.evaluation.paired_bootstrap`).
+
+    Returns:
+        ``{claim, metric, baseline, treatment, baseline_score, treatment_score, difference_ci}``:
+        ``difference_ci`` is the 95 % paired-bootstrap interval of treatment minus baseline.
+    """
+    paired = paired_bootstrap(score, y_true, baseline_pred, treatment_pred, n_resamples=n_resamples, seed=seed)
+    return {
+        "claim": claim,
+        "metric": metric,
+        "baseline": baseline,
+        "treatment": treatment,
+        "baseline_score": paired["metric_a"],
+        "treatment_score": paired["metric_b"],
+        "difference_ci": [paired["low"], paired["high"]],
+    }
+
+
+def verdict(effect: dict) -> str:
+    """``"gain"`` when the interval lies above 0, ``"loss"`` when below, ``"no clear difference"`` when it holds 0."""
+    low, high = effect["difference_ci"]
+    if low > 0:
+        return "gain"
+    if high < 0:
+        return "loss"
+    return "no clear difference"
+
+
+def load_reference(lesson: str, folder: str | os.PathLike = REFERENCE_DIR) -> dict | None:
+    """The committed full-profile run of ``lesson`` (e.g. ``"01_when_to_fine_tune"``), or None if there is none yet."""
+    reference = read_json(Path(folder) / f"{lesson}.json", default=None)
+    return reference or None
+
+
+def compare_with_reference(effect: dict, lesson: str, folder: str | os.PathLike = REFERENCE_DIR) -> tuple[pd.DataFrame, str]:
+    """The learner's run beside the lesson's committed reference run, and a reading generated from both.
+
+    Returns:
+        ``(table, reading)``: one row per run (scores, interval, verdict); the reading says whether the
+        two runs reach the same verdict and, where they do not, why that can happen.
+    """
+    reference = load_reference(lesson, folder)
+    runs = {"your run": effect} | (
+        {f"reference ({reference.get('profile', '?')}, {reference.get('device', '?')})": reference} if reference else {}
+    )
+    table = pd.DataFrame(
+        {
+            name: {
+                run["baseline"]: run["baseline_score"],
+                run["treatment"]: run["treatment_score"],
+                "difference, 95 % interval": f"[{run['difference_ci'][0]:+.3f}, {run['difference_ci'][1]:+.3f}]",
+                "verdict": verdict(run),
+            }
+            for name, run in runs.items()
+        }
+    )
+    if reference is None:
+        return table, f"No reference run of {lesson} is committed yet: your run's verdict is '{verdict(effect)}'."
+    mine, theirs = verdict(effect), verdict(reference)
+    if mine == theirs:
+        reading = f"Your run and the reference run agree: '{mine}' for {effect['treatment']} against {effect['baseline']} on {effect['metric']}."
+    else:
+        reading = (
+            f"Your run says '{mine}', the reference run says '{theirs}'. The reference trains on more data for longer; a short run "
+            "on a few hundred examples can hide a real effect (its interval is wide) or show one that more data removes."
+        )
+    return table, reading

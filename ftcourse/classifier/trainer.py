@@ -46,6 +46,7 @@ from ftcourse.classifier.labels import MULTI, SINGLE, check_frame, encode_labels
 from ftcourse.classifier.losses import build_loss
 from ftcourse.classifier.metrics import evaluation_report, probabilities, selection_metrics, thresholds_for
 from ftcourse.classifier.predict import LoadedClassifier, predict_proba
+from ftcourse.classifier.warm_start import warm_start_head
 from ftcourse.errors import DataError, UsageError, plain
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import normalize_text
@@ -217,6 +218,10 @@ class ClassifierSettings:
     normalize: bool = False
     progress: bool = True  # tqdm progress bars
     keep_checkpoints: bool = False  # keep output_dir/checkpoints after a successful run (they are large)
+    # "linear_probe": before fine-tuning, fit a logistic regression on the frozen encoder's features of the
+    # training texts and start the head from it (linear probe, then fine-tune; ftcourse.classifier.warm_start).
+    # A random head on a short run mostly scrambles the encoder; None keeps the random head.
+    head_init: str | None = None
     dataset_name: str = ""  # recorded in the model card
     data_licence: str = ""  # recorded in the model card
 
@@ -269,7 +274,13 @@ def train_classifier(
     device, model_path = pick_device(), resolve_model(cfg.base_model)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = _fresh_model(model_path, names, problem_type)
-    train_ds = _tokenised_dataset(_texts(train_df[text_column], cfg.normalize), y_train, tokenizer, cfg.max_length)
+    train_texts = _texts(train_df[text_column], cfg.normalize)
+    probe = (
+        warm_start_head(model, tokenizer, train_texts, y_train, problem_type, cfg.max_length, seed=cfg.seed)
+        if cfg.head_init
+        else None
+    )
+    train_ds = _tokenised_dataset(train_texts, y_train, tokenizer, cfg.max_length)
     eval_ds = _tokenised_dataset(_texts(eval_df[text_column], cfg.normalize), y_eval, tokenizer, cfg.max_length)
     loss_fn = build_loss(problem_type, y_train, len(names), cfg.class_weighting, loss, cfg.max_pos_weight)
     hp = _hyperparameters(cfg, problem_type, loss, loss_fn)
@@ -287,6 +298,7 @@ def train_classifier(
     result = {"problem_type": problem_type, "label_names": names, "thresholds": thresholds, "validation": summary}
     result.update(validation_report=report, eval_probabilities=eval_probs, **_run_facts(trainer, train_output, cfg, started))
     result.update(train_size=len(train_df), eval_size=len(eval_df), output_dir=str(out) if save else None, device=device)
+    result["linear_probe"] = probe
     if save:
         _save(trainer, out, cfg, result, (text_column, label_columns), y_train, hp, (model_path, resume_from))
     else:
@@ -370,6 +382,8 @@ def _fresh_model(model_path: str, names: list[str], problem_type: str):
 
 def _settings(settings: dict) -> ClassifierSettings:
     known = {f.name for f in fields(ClassifierSettings)}
+    if settings.get("head_init") not in (None, "linear_probe"):
+        raise UsageError(f"head_init={settings['head_init']!r}: choose None (a random head) or 'linear_probe'.")
     unknown = sorted(set(settings) - known)
     if unknown:
         raise UsageError(
@@ -392,6 +406,7 @@ def _hyperparameters(cfg: ClassifierSettings, problem_type: str, loss, loss_fn) 
         "class_weighting",
         "early_stopping_patience",
         "seed",
+        "head_init",
     )
     record = {k: getattr(cfg, k) for k in kept}
     record["max_pos_weight"] = cfg.max_pos_weight if cfg.class_weighting and problem_type == MULTI else None

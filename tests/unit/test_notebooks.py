@@ -1,9 +1,7 @@
-import json
-
 import nbformat
 import pytest
 
-from ftcourse import course, notebooks
+from ftcourse import notebooks
 
 
 def _write_notebook(path, code_cells, parameters="PROFILE = 'fast'\nSEED = 0\nOUTPUT_DIR = 'out'"):
@@ -47,15 +45,3 @@ def test_lessons_are_listed_in_order_and_carry_parameters():
         assert not any(c.get("outputs") or c.get("execution_count") for c in nb.cells if c.cell_type == "code"), (
             f"{path.name} is committed with outputs"
         )
-
-
-def test_write_metrics_converts_numpy(tmp_path):
-    import numpy as np
-
-    path = course.write_metrics(tmp_path, {"a": np.int64(3), "b": np.array([0.5, 1.0]), "c": (1, 2)})
-    assert json.loads(path.read_text()) == {"a": 3, "b": [0.5, 1.0], "c": [1, 2]}
-
-
-def test_lesson_setup_creates_output_and_overrides(tmp_path):
-    profile, out = course.lesson_setup("fast", 1, tmp_path / "o", train_size=10)
-    assert out.is_dir() and profile.train_size == 10

@@ -10,7 +10,7 @@ from ftcourse.classifier.labels import MULTI, SINGLE, check_frame, encode_labels
 from ftcourse.classifier.losses import build_loss
 from ftcourse.classifier.metrics import evaluation_report
 from ftcourse.classifier.trainer import WeightedLossTrainer, train_classifier
-from ftcourse.errors import DataError
+from ftcourse.errors import DataError, UsageError
 from tests.unit.conftest import TINY_TRAINING, toy_frame
 
 
@@ -206,3 +206,18 @@ def test_head_learning_rate_is_recorded(tiny_bert_dir, tmp_path):
     )
     info = json.loads((tmp_path / "training_info.json").read_text())
     assert info["hyperparameters"]["head_learning_rate"] == 5e-3
+
+
+def test_linear_probe_head_init_is_run_and_recorded(tiny_bert_dir, tmp_path):
+    df = toy_frame(48)
+    common = {"base_model": str(tiny_bert_dir), "label_columns": "label", "save": False, **TINY_TRAINING}
+    *_, result = train_classifier(df.iloc[:32], df.iloc[32:], head_init="linear_probe", **common)
+    assert set(result["linear_probe"]) == {"seconds", "train_accuracy"}
+    *_, plain_result = train_classifier(df.iloc[:32], df.iloc[32:], **common)
+    assert plain_result["linear_probe"] is None
+
+
+def test_unknown_head_init_is_refused(tiny_bert_dir):
+    df = toy_frame(16)
+    with pytest.raises(UsageError, match="head_init"):
+        train_classifier(df.iloc[:8], df.iloc[8:], label_columns="label", base_model=str(tiny_bert_dir), head_init="zeros")

@@ -1,0 +1,60 @@
+"""The lesson helpers: setup, metrics, and the evidence blocks every training lesson writes."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score
+
+from ftcourse import course
+
+
+def test_write_metrics_converts_numpy(tmp_path):
+    path = course.write_metrics(tmp_path, {"a": np.int64(3), "b": np.array([0.5, 1.0]), "c": (1, 2)})
+    assert json.loads(path.read_text()) == {"a": 3, "b": [0.5, 1.0], "c": [1, 2]}
+
+
+def test_lesson_setup_creates_output_and_overrides(tmp_path):
+    profile, out = course.lesson_setup("fast", 1, tmp_path / "o", train_size=10)
+    assert out.is_dir() and profile.train_size == 10
+
+
+def _effect(treatment_right: float, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 400)
+    baseline = np.where(rng.random(400) < 0.7, y, 1 - y)
+    treatment = np.where(rng.random(400) < treatment_right, y, 1 - y)
+    return course.measure_effect("B beats A", "accuracy", "A", "B", y, baseline, treatment, accuracy_score, n_resamples=300)
+
+
+def test_measure_effect_has_the_keys_and_a_paired_interval():
+    effect = _effect(0.9)
+    assert tuple(effect) == course.EFFECT_KEYS
+    low, high = effect["difference_ci"]
+    assert low <= effect["treatment_score"] - effect["baseline_score"] <= high
+    assert course.verdict(effect) == "gain"
+    assert course.verdict(_effect(0.5)) == "loss"
+    assert course.verdict({**effect, "difference_ci": [-0.01, 0.02]}) == "no clear difference"
+
+
+def test_compare_with_reference_reads_both_runs(tmp_path):
+    effect = _effect(0.9)
+    table, reading = course.compare_with_reference(effect, "99_lesson", folder=tmp_path)
+    assert list(table.columns) == ["your run"] and "No reference run" in reading
+    (tmp_path / "99_lesson.json").write_text(
+        json.dumps({**_effect(0.95, seed=1), "profile": "full", "device": "cpu", "commit": "abc"})
+    )
+    table, reading = course.compare_with_reference(effect, "99_lesson", folder=tmp_path)
+    assert table.shape[1] == 2 and "agree" in reading
+    (tmp_path / "99_lesson.json").write_text(
+        json.dumps({**_effect(0.5, seed=1), "profile": "full", "device": "cpu", "commit": "abc"})
+    )
+    _, reading = course.compare_with_reference(effect, "99_lesson", folder=tmp_path)
+    assert "'gain'" in reading and "'loss'" in reading
+
+
+@pytest.mark.parametrize("path", sorted(course.REFERENCE_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_committed_reference_runs_have_the_effect_keys(path):
+    reference = json.loads(path.read_text())
+    assert set(course.EFFECT_KEYS) | {"profile", "device", "commit"} <= set(reference)
+    assert reference["profile"] == "full" and len(reference["difference_ci"]) == 2
