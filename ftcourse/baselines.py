@@ -237,7 +237,7 @@ def _conclusion(quality: str, best_cheap: str, delta: float, p: float, cost_rati
             f"1/{max(cost_ratio, 1):.0f} of the compute of the fine-tune."
         )
     if slope is not None:
-        conclusion += f" The learning curve still rises ({slope:+.3f} macro-F1 per doubling), so re-run the comparison with more data (the full profile) before settling."
+        conclusion += f" The learning curve still rises ({slope:+.3f} macro-F1 per doubling), so more labelled data may still change the ranking: decide at the data size you will have."
     return conclusion
 
 

@@ -57,6 +57,9 @@ class Profile:
     )
     imbalance_eval_size: int | None = None  # lesson 09: validation and test tweets each; None = whole splits
     milestone_train_size: int | None = None  # lesson 10: training comments for both models; None = the whole train split
+    # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
+    # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
+    head_init: str | None = "linear_probe"
 
 
 PROFILES: dict[str, Profile] = {

@@ -45,6 +45,7 @@ DEFAULTS: dict = {
     "overwrite": False,  # replace an earlier run's files in --output
     "seed": 42,
     "max_rows": None,  # train on a random sample of N rows (drawn with the seed): quick tries
+    "head_init": None,  # "linear_probe": start the head from a logistic regression on the frozen features
 }
 
 TYPES = {
@@ -85,6 +86,11 @@ def add_parser(sub) -> None:
     tc.add_argument("--max-length", "--max-seq-length", dest="max_length", type=int, help="tokens kept per text (default: 128)")
     tc.add_argument("--test-size", type=float, help="share of rows held out for the test split (default: 0.15)")
     tc.add_argument("--val-size", type=float, help="share of rows for validation: early stopping, thresholds (default: 0.15)")
+    tc.add_argument(
+        "--head-init",
+        choices=["linear_probe"],
+        help="start the classification head from a logistic regression on the frozen encoder's features (default: a random head)",
+    )
     tc.add_argument("--max-rows", type=int, help="use a random sample of this many rows (quick tries)")
     tc.add_argument(
         "--balance-classes",
@@ -256,6 +262,7 @@ def _train(options: dict, task: dict) -> dict:
         learning_rate=options["learning_rate"],
         max_length=options["max_length"],
         class_weighting=balanced_weighting(task["label_columns"]) if options["balance_classes"] else None,
+        head_init=options["head_init"],
         seed=options["seed"],
         resume=options["resume"],
         dataset_name=task["meta"]["name"],

@@ -29,3 +29,19 @@ def run_lesson(tmp_path_factory, data_dir):
         return _cache[key]
 
     return _run
+
+
+def check_effect(effect: dict, direction: str = "gain") -> None:
+    """A lesson's ``effect`` block is complete and points the way the lesson teaches.
+
+    ``direction="gain"``: the treatment scores above the baseline and the paired interval is not below 0
+    (a short fast run may leave it touching 0; the reference run beside it says what more data shows).
+    """
+    from ftcourse.course import EFFECT_KEYS, verdict
+
+    assert tuple(effect) == EFFECT_KEYS
+    low, high = effect["difference_ci"]
+    assert low <= effect["treatment_score"] - effect["baseline_score"] <= high + 1e-9
+    if direction == "gain":
+        assert effect["treatment_score"] > effect["baseline_score"], effect
+        assert verdict(effect) != "loss", effect

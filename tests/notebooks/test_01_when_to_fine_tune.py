@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 
 APPROACHES = [
@@ -48,3 +50,8 @@ def test_learning_curve_and_decision(metrics):
     assert set(metrics["decision"]) == {"domain", "data size", "baseline quality", "budget"}
     assert metrics["decision"]["baseline quality"] in ("fine-tune", "baseline", "no clear winner")
     assert metrics["conclusion"].startswith(("Fine-tune.", "Do not fine-tune yet.", "No decision from quality alone"))
+
+
+def test_the_fine_tune_beats_the_best_cheap_approach(metrics):
+    check_effect(metrics["effect"], "gain")
+    assert metrics["effect"]["treatment"] == "fine-tuned MiniLM (class-weighted)"

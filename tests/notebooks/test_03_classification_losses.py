@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 
 
@@ -17,3 +19,7 @@ def test_classification_losses_train_end_to_end(run_lesson):
     assert m["pairs_after"]["accuracy"] >= m["pairs_majority_rate"] - 0.02
     # the frozen baselines are real baselines, well above chance
     assert m["texts_before"]["accuracy"] > m["texts_chance"] + 0.2
+
+
+def test_a_linear_probe_start_beats_a_random_head(run_lesson):
+    check_effect(run_lesson("notebooks/03_classification_losses.ipynb").metrics["effect"], "gain")

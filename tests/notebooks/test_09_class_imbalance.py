@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 
 METHODS = ["no treatment", "oversampling", "undersampling", "class-weighted loss", "focal loss", "threshold tuning"]
@@ -30,3 +32,7 @@ def test_treatments_find_more_hate_than_no_treatment(run_lesson):
 def test_accuracy_hides_the_rare_class(run_lesson):
     metrics = run_lesson("notebooks/09_class_imbalance.ipynb").metrics
     assert metrics["majority_accuracy"] > 0.6  # a useless model looks good by accuracy
+
+
+def test_a_class_weighted_loss_finds_more_hate(run_lesson):
+    check_effect(run_lesson("notebooks/09_class_imbalance.ipynb").metrics["effect"], "gain")

@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 
 
@@ -37,3 +39,8 @@ def test_metrics_are_finite(metrics):
         "transformer_f1_tuned",
     ]:
         assert math.isfinite(metrics[key]), key
+
+
+def test_the_transformer_ranks_better_than_tfidf(metrics):
+    check_effect(metrics["effect"], "gain")
+    check_effect(metrics["pr_auc_effect"], direction="any")
