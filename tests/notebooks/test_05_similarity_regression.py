@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 LOSSES = ("cosine_similarity", "cosent", "angle")
 
@@ -18,3 +20,7 @@ def test_each_loss_fits_its_pairs_and_the_best_holds_up_on_the_test_split(run_le
         assert m["spearman_after"][loss] > m["spearman_before"] - 0.03, loss
     # the best loss of the run is not worse than the base model on held-out pairs
     assert m["spearman_after"][m["best_loss"]] >= m["spearman_before"]
+
+
+def test_cosent_raises_the_test_spearman(run_lesson):
+    check_effect(run_lesson("notebooks/05_similarity_regression.ipynb").metrics["effect"], "gain")
