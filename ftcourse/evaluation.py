@@ -171,26 +171,31 @@ def pair_classification_metrics(similarities, labels, higher_means_similar: bool
     }
 
 
-def knn_accuracy(train_embeddings, train_labels, test_embeddings, test_labels, k: int = 5) -> float:
-    """Accuracy of a k-nearest-neighbour classifier (cosine distance) on embeddings (sklearn).
-
-    Measures whether texts of the same class sit close together, without training anything on top.
+def knn_predictions(train_embeddings, train_labels, test_embeddings, k: int = 5) -> np.ndarray:
+    """The majority-of-k label of each test example among the labelled neighbours (cosine distance, sklearn).
 
     Args:
         train_embeddings, train_labels: the labelled neighbours (n_train, dim) and (n_train,).
-        test_embeddings, test_labels: the examples to classify.
+        test_embeddings: the examples to classify (n_test, dim).
         k: neighbours voting; clipped to the number of training examples.
-
-    Returns:
-        The share of test examples whose majority-of-k label is right.
     """
     from sklearn.neighbors import KNeighborsClassifier
 
     train_embeddings, train_labels = _same_length(train_embeddings, train_labels, "train_embeddings", "train_labels", flat=False)
-    test_embeddings, test_labels = _same_length(test_embeddings, test_labels, "test_embeddings", "test_labels", flat=False)
     knn = KNeighborsClassifier(n_neighbors=min(k, len(train_labels)), metric="cosine")
-    knn.fit(train_embeddings, train_labels)
-    return float(knn.score(test_embeddings, test_labels))
+    return knn.fit(train_embeddings, train_labels).predict(np.asarray(test_embeddings))
+
+
+def knn_accuracy(train_embeddings, train_labels, test_embeddings, test_labels, k: int = 5) -> float:
+    """Accuracy of a k-nearest-neighbour classifier (cosine distance) on embeddings (:func:`knn_predictions`).
+
+    Measures whether texts of the same class sit close together, without training anything on top.
+
+    Returns:
+        The share of test examples whose majority-of-k label is right.
+    """
+    test_embeddings, test_labels = _same_length(test_embeddings, test_labels, "test_embeddings", "test_labels", flat=False)
+    return float(np.mean(knn_predictions(train_embeddings, train_labels, test_embeddings, k) == test_labels))
 
 
 def clustering_scores(embeddings, labels, seed: int = 0) -> dict[str, float]:

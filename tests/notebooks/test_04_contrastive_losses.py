@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 LOSSES = ("contrastive", "online_contrastive")
 
@@ -18,3 +20,7 @@ def test_contrastive_losses_order_paraphrases_better_on_held_out_pairs(run_lesso
     assert m["mean_distance_positives"][best] < m["mean_distance_negatives"][best]
     # what the lesson says about the other domain: OnlineContrastive does not lose AP there (no gain is claimed)
     assert m["ap_covid"]["online_contrastive"] > m["ap_covid"]["base model"] - 0.01
+
+
+def test_the_lesson_effect_is_measured(run_lesson):
+    check_effect(run_lesson("notebooks/04_contrastive_losses.ipynb").metrics["effect"], "gain")

@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 LOSSES = ("triplet", "triplet_hard_negatives", "batch_all_triplet", "batch_hard_triplet")
 
@@ -14,3 +16,7 @@ def test_triplet_losses_bring_classes_together_on_held_out_tweets(run_lesson):
     # the claim: after training, held-out tweets sit nearer tweets of their own class
     assert m["knn_accuracy"][best] > m["knn_accuracy"]["base model"] + 0.02
     assert max(m["triplet_accuracy"][loss] for loss in LOSSES) > m["triplet_accuracy"]["base model"] + 0.02
+
+
+def test_the_lesson_effect_is_measured(run_lesson):
+    check_effect(run_lesson("notebooks/06_triplet_losses.ipynb").metrics["effect"], "gain")

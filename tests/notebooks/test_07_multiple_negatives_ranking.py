@@ -2,6 +2,8 @@ import math
 
 import pytest
 
+from tests.notebooks.conftest import check_effect
+
 pytestmark = pytest.mark.notebook
 
 
@@ -24,3 +26,7 @@ def test_mechanics_shown_in_the_fast_profile(run_lesson):
     assert m["cached_gradient_match"]
     by_dim = m["ndcg@10_by_dim"]["base model"]
     assert by_dim["384"] > by_dim["48"], "cutting a normal model to 48 dimensions should cost quality"
+
+
+def test_the_lesson_effect_is_measured(run_lesson):
+    check_effect(run_lesson("notebooks/07_multiple_negatives_ranking.ipynb").metrics["effect"], "gain")

@@ -332,3 +332,16 @@ def test_threshold_moving_and_tuning():
     assert best >= argmax_f1 and best == pytest.approx(f1_score(y == 0, ev.threshold_moving(probs, 0, threshold) == 0))
     _, macro = ev.tune_class_threshold(y, probs, 0, objective="macro_f1")
     assert 0 < macro <= 1
+
+
+def test_knn_predictions_match_sklearn_and_the_accuracy():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(3)
+    points, labels = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+    ours = ev.knn_predictions(points[:40], labels[:40], points[40:], k=5)
+    reference = KNeighborsClassifier(n_neighbors=5, metric="cosine").fit(points[:40], labels[:40]).predict(points[40:])
+    assert (ours == reference).all()
+    assert ev.knn_accuracy(points[:40], labels[:40], points[40:], labels[40:], k=5) == pytest.approx(
+        float(np.mean(ours == labels[40:]))
+    )
