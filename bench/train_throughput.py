@@ -11,7 +11,7 @@ Runtime fp32 and ONNX Runtime dynamic int8 (the ``bench`` extra), each with its 
 Install the ``bench`` extra in a virtual environment of its own: once torchao is installed, transformers
 and sentence-transformers import it, and every lesson then prints its warnings.
 
-Run:  pip install -e '.[bench]'   then   HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_throughput.py
+Run:  pip install -e '.[bench]' (torchao) or '.' (onnx, onnxruntime)   then   HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_throughput.py
 Writes bench/results/train_throughput.json and .md; --inference-only reruns the inference part.
 """
 
@@ -257,7 +257,7 @@ def _faster_inference_variants(classifier, texts, y_true, folder: Path) -> dict:
         try:
             classifier.model = build()
         except ImportError as exc:
-            rows[name] = {"error": f"not installed ({exc.name}): pip install -e '.[bench]'"}
+            rows[name] = {"error": f"not installed ({exc.name}): pip install -e '.[bench]' (torchao) or '.' (onnx, onnxruntime)"}
             continue
         probs, speed = _timed_predictions(classifier, texts)
         _, macro = multilabel_report(y_true, probs, labels)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ftcourse.calibration import ece, reliability_table
 from ftcourse.errors import UsageError
 
 # Columns the Trainer logs that are bookkeeping, not learning curves.
@@ -337,4 +338,50 @@ def score_histograms(
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
     ax.set_title(title or f"{xlabel}: positive vs negative pairs")
+    return _finish(fig, save_to)
+
+
+def reliability_diagram(
+    y_true, probabilities: dict, label_names: Sequence[str], n_bins: int = 10, title: str | None = None, save_to=None
+) -> Figure:
+    """One panel per label: each bin's mean predicted probability against its share of positives.
+
+    A calibrated model lies on the diagonal; points above it are under-confident (the label is present
+    more often than predicted), points below over-confident. Marker area grows with the rows in the bin,
+    and the legend gives each model's ECE (:func:`ftcourse.calibration.ece`).
+
+    Args:
+        y_true: ``(rows, labels)`` 0/1 array.
+        probabilities: ``{model name: (rows, labels) probabilities}``, e.g. before and after temperature scaling.
+        label_names: one name per column.
+        n_bins: equal-width probability bins.
+        title, save_to: optional title; PNG path, or None.
+    """
+    y = np.asarray(y_true)
+    names = list(label_names)
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig = Figure(figsize=(3.6 * cols, 3.4 * rows))
+    for j, label in enumerate(names):
+        ax = fig.add_subplot(rows, cols, j + 1)
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+        for name, probs in probabilities.items():
+            table = reliability_table(y[:, j], np.asarray(probs)[:, j], n_bins)
+            size = 8 + 200 * table["count"] / max(len(y), 1)
+            line = ax.plot(table["mean_probability"], table["positive_rate"], marker=None, alpha=0.8)[0]
+            ax.scatter(
+                table["mean_probability"],
+                table["positive_rate"],
+                s=size,
+                color=line.get_color(),
+                label=f"{name} (ECE {ece(y[:, j], np.asarray(probs)[:, j], n_bins):.3f})",
+            )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{label} ({int(y[:, j].sum())} positives)", fontsize=9)
+        ax.set_xlabel("mean predicted probability", fontsize=8)
+        ax.set_ylabel("share of positives", fontsize=8)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title or "reliability diagram (diagonal = calibrated)")
     return _finish(fig, save_to)

@@ -528,3 +528,30 @@ def three_way_split(
     rest, test = split(df, test_size=test_size, seed=seed, text_column=text_column, **keys)
     train, val = split(rest, test_size=val_size / (1 - test_size), seed=seed, text_column=text_column, **keys)
     return train, val, test
+
+
+def milestone_split(
+    df: pd.DataFrame, label_columns: Sequence[str], train_size: int | None = None, eval_size: int | None = None, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Lesson 10's split of the Jigsaw sample, for every lesson that reuses its classifier (lesson 15).
+
+    A 70/15/15 :func:`three_way_split`, then, when the profile asks for fewer, a training part of
+    ``train_size`` rows and a validation part of ``eval_size`` rows drawn from theirs with the same
+    multi-label stratification. The test part always stays whole.
+
+    Args:
+        df: the table (``text`` and the 0/1 label columns), e.g. ``load_dataset("jigsaw-sample", "train")``.
+        label_columns: the label columns, e.g. ``ftcourse.data.JIGSAW_LABELS``.
+        train_size, eval_size: the profile's ``milestone_train_size`` and ``eval_size`` (None: the whole part).
+        seed: the lesson's ``SEED``.
+
+    Returns:
+        ``(train, validation, test)``.
+    """
+    label_columns = list(label_columns)
+    train, val, test = three_way_split(df, label_columns, test_size=0.15, val_size=0.15, seed=seed)
+    if train_size and train_size < len(train):
+        train, _ = split(train, test_size=1 - train_size / len(train), seed=seed, label_columns=label_columns)
+    if eval_size and eval_size < len(val):
+        val, _ = split(val, test_size=1 - eval_size / len(val), seed=seed, label_columns=label_columns)
+    return train, val, test

@@ -57,6 +57,9 @@ class Profile:
     )
     imbalance_eval_size: int | None = None  # lesson 09: validation and test tweets each; None = whole splits
     milestone_train_size: int | None = None  # lesson 10: training comments for both models; None = the whole train split
+    shipping_speed_texts: int | None = (
+        None  # lesson 15: test comments timed per variant and batch size; None = the whole test split
+    )
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -90,6 +93,7 @@ PROFILES: dict[str, Profile] = {
         imbalance_train_size=400,  # five trainings of MiniLM on 2 CPU cores: each must take well under a minute
         imbalance_eval_size=300,
         milestone_train_size=600,  # training is most of the lesson time on a CPU; 600 comments already beat chance on every label
+        shipping_speed_texts=128,  # lesson 15: batch 1 runs one forward pass per comment; 128 keep the six timings to seconds
     ),
     "full": Profile(
         name="full",

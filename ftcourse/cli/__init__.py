@@ -12,10 +12,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ftcourse.cli import data, env, evaluate, exercises, predict, prepare_data, run, search, train_classifier, train_embedder
+from ftcourse.cli import (
+    data,
+    env,
+    evaluate,
+    exercises,
+    export,
+    predict,
+    prepare_data,
+    run,
+    search,
+    train_classifier,
+    train_embedder,
+)
 from ftcourse.errors import FtcourseError
 
-COMMANDS = (run, data, env, exercises, train_classifier, predict, prepare_data, train_embedder, evaluate, search)
+COMMANDS = (run, data, env, exercises, train_classifier, predict, prepare_data, train_embedder, evaluate, search, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

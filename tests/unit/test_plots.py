@@ -105,3 +105,15 @@ def test_figures_display_as_png_in_ipython_without_pyplot(monkeypatch, rng):
     monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
     fig = plots.score_histograms(rng.random(10), rng.random(10))
     assert formatter(fig)[:4] == PNG_MAGIC
+
+
+def test_reliability_diagram_draws_one_panel_per_label(tmp_path):
+    from ftcourse.plots import reliability_diagram
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 2)) < 0.3).astype(int)
+    p = rng.random((200, 2))
+    fig = reliability_diagram(y, {"before": p, "after": p**2}, ["a", "b"], n_bins=5, save_to=tmp_path / "r.png")
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 2
+    assert "ECE" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert (tmp_path / "r.png").stat().st_size > 0

@@ -156,3 +156,20 @@ def test_stratified_sample_keeps_class_shares():
     assert stratified_sample(df, "label", None) is df
     with pytest.raises(DataError, match="not found"):
         stratified_sample(df, "class", 10)
+
+
+def test_milestone_split_is_lesson_10s_split():
+    from ftcourse.prepare import milestone_split, split, three_way_split
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {"text": [f"comment number {i}" for i in range(400)], "a": rng.random(400) < 0.3, "b": rng.random(400) < 0.1}
+    )
+    df[["a", "b"]] = df[["a", "b"]].astype(int)
+    train, val, test = milestone_split(df, ["a", "b"], train_size=100, eval_size=30, seed=3)
+    full_train, full_val, full_test = three_way_split(df, ["a", "b"], test_size=0.15, val_size=0.15, seed=3)
+    assert test.index.equals(full_test.index)  # test stays whole
+    expected, _ = split(full_train, test_size=1 - 100 / len(full_train), seed=3, label_columns=["a", "b"])
+    assert train.index.equals(expected.index)
+    assert abs(len(val) - 30) <= 2 and set(val.index) <= set(full_val.index)
+    assert not (set(train.index) | set(val.index)) & set(test.index)

@@ -28,6 +28,7 @@ def test_every_command_module_is_registered():
         "train-embedder",
         "evaluate",
         "search",
+        "export",
     }
 
 

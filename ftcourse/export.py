@@ -1,0 +1,171 @@
+"""Export a saved classifier to ONNX, quantise it to int8, and predict with ONNX Runtime.
+
+``export_classifier(model_dir, output_dir)`` writes a folder that serves without PyTorch's model
+code: ``model.onnx`` (traced by ``torch.onnx.export(..., dynamo=True)`` with dynamic batch and
+sequence axes), optionally ``model_int8.onnx`` (ONNX Runtime's dynamic quantisation: int8 weights,
+activations quantised on the fly), the tokenizer, ``labels.json`` and ``thresholds.json``.
+``load_onnx_classifier(folder)`` returns a :class:`~ftcourse.classifier.predict.LoadedClassifier`
+whose model is an ONNX Runtime session, so :func:`~ftcourse.classifier.predict.predict_proba` and
+``predict`` work on it unchanged. Needs ``onnx``, ``onnxscript`` (the exporter) and ``onnxruntime``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from ftcourse.classifier.artifacts import LABELS_FILE, THRESHOLDS_FILE, check_model_dir, read_labels, read_thresholds
+from ftcourse.classifier.labels import MULTI
+from ftcourse.classifier.predict import LoadedClassifier, load_classifier, predict_proba
+from ftcourse.errors import DataError
+
+ONNX_FILE = "model.onnx"
+INT8_FILE = "model_int8.onnx"
+_EXAMPLES = ["an example comment", "a second, longer example comment to give the sequence axis two sizes"]
+
+
+class OnnxLogits:
+    """An ONNX Runtime session behind the ``model(**batch).logits`` call that ``predict_proba`` makes."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.path = Path(path)
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, **batch):
+        import torch
+
+        feed = {name: batch[name].cpu().numpy() for name in self.input_names}
+        return SimpleNamespace(logits=torch.from_numpy(self.session.run(None, feed)[0]))
+
+
+def export_onnx(classifier: LoadedClassifier, path: str | os.PathLike) -> Path:
+    """Trace ``classifier.model`` (on the CPU, in eval mode) to an ONNX file with dynamic batch and sequence axes.
+
+    The graph takes the tokenizer's inputs (``input_ids``, ``attention_mask`` and, for BERT-like
+    models, ``token_type_ids``) and returns ``logits``.
+    """
+    import torch
+
+    names = [n for n in classifier.tokenizer.model_input_names if n in classifier.tokenizer(_EXAMPLES[0])]
+    model = classifier.model.to("cpu").eval()
+
+    class LogitsOnly(torch.nn.Module):  # the exporter needs tensors in, a tensor out
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(names, inputs, strict=True))).logits
+
+    example = classifier.tokenizer(_EXAMPLES, padding=True, return_tensors="pt")
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+    path = Path(path)
+    torch.onnx.export(
+        LogitsOnly().eval(),
+        tuple(example[n] for n in names),
+        str(path),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_shapes=(tuple({0: batch, 1: seq} for _ in names),),  # one entry: the *inputs tuple
+        dynamo=True,
+        external_data=False,  # one self-contained file (models under 2 GB)
+        verbose=False,
+    )
+    return path
+
+
+def quantize_int8(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """ONNX Runtime's dynamic int8 quantisation of ``source`` into ``target`` (weights int8, activations on the fly)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    return Path(target)
+
+
+def export_classifier(model_dir: str | os.PathLike, output_dir: str | os.PathLike, quantize: bool = False) -> dict:
+    """Export a folder written by ``train_classifier`` to an ONNX serving folder, and check it against PyTorch.
+
+    Args:
+        model_dir: the saved classifier.
+        output_dir: the new folder (created; an existing file there is replaced).
+        quantize: also write ``model_int8.onnx``.
+
+    Returns:
+        ``{"files": [...], "max_abs_difference": {"model.onnx": ..., "model_int8.onnx": ...}}``: the largest
+        difference between each ONNX file's probabilities and PyTorch's on a few example texts.
+    """
+    folder = check_model_dir(model_dir)
+    out = Path(output_dir).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    classifier = load_classifier(folder, device="cpu")
+    export_onnx(classifier, out / ONNX_FILE)
+    if quantize:
+        quantize_int8(out / ONNX_FILE, out / INT8_FILE)
+    classifier.tokenizer.save_pretrained(out)
+    for name in (LABELS_FILE, THRESHOLDS_FILE):
+        if (folder / name).is_file():
+            shutil.copy2(folder / name, out / name)
+    reference = predict_proba(classifier, _EXAMPLES)
+    differences = {}
+    for name in (ONNX_FILE, INT8_FILE) if quantize else (ONNX_FILE,):
+        differences[name] = float(np.abs(predict_proba(load_onnx_classifier(out, name), _EXAMPLES) - reference).max())
+    return {"files": sorted(p.name for p in out.iterdir()), "max_abs_difference": differences}
+
+
+def load_onnx_classifier(folder: str | os.PathLike, file: str = ONNX_FILE, threads: int | None = None) -> LoadedClassifier:
+    """A :class:`LoadedClassifier` that runs ``folder/file`` with ONNX Runtime on the CPU.
+
+    Args:
+        folder: written by :func:`export_classifier` (``model.onnx``, tokenizer, ``labels.json``).
+        file: ``"model.onnx"`` or ``"model_int8.onnx"``.
+        threads: ONNX Runtime's intra-op threads (default: its own choice, all cores).
+    """
+    from transformers import AutoTokenizer
+
+    folder = Path(folder).expanduser()
+    if not (folder / file).is_file():
+        raise DataError(
+            f"{folder / file}: missing. Fix: run `ftcourse export MODEL_DIR --output {folder}` (with --quantize for int8)."
+        )
+    labels = read_labels(folder)
+    names = list(labels["label_names"])
+    return LoadedClassifier(
+        model=OnnxLogits(folder / file, threads),
+        tokenizer=AutoTokenizer.from_pretrained(folder),
+        label_names=names,
+        problem_type=labels.get("problem_type", MULTI),
+        thresholds=read_thresholds(folder, names),
+        max_length=int(labels.get("max_length", 128)),
+        normalize_text=bool(labels.get("normalize_text", False)),
+        device="cpu",
+        model_dir=folder,
+    )
+
+
+def examples_per_second(classifier: LoadedClassifier, texts: Sequence[str], batch_size: int, min_seconds: float = 0.0) -> float:
+    """Throughput of :func:`predict_proba` on ``texts`` at ``batch_size``, after one warm-up batch.
+
+    The warm-up pays for first-call allocations and kernel choices, which a server pays once. With
+    ``min_seconds``, the texts are scored again until that much time has passed (steadier numbers).
+    """
+    texts = list(texts)
+    predict_proba(classifier, texts[:batch_size], batch_size=batch_size)
+    done, start = 0, time.perf_counter()
+    while True:
+        predict_proba(classifier, texts, batch_size=batch_size)
+        done += len(texts)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return done / elapsed

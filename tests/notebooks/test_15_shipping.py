@@ -1,0 +1,51 @@
+import math
+
+import pytest
+
+from tests.notebooks.conftest import check_effect
+
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def metrics(run_lesson):
+    return run_lesson("notebooks/15_shipping.ipynb").metrics
+
+
+def test_calibration_numbers_are_finite_and_ranking_is_untouched(metrics):
+    assert "threat" not in metrics["labels_scored"]  # one or two test positives: not scored
+    assert 0 < metrics["temperature"] < 20
+    for key in ("macro_ece_before", "macro_ece_after"):
+        assert 0 <= metrics[key] < 1 and math.isfinite(metrics[key]), key
+    for label in metrics["labels_scored"]:
+        assert math.isfinite(metrics["ece_before"][label]) and math.isfinite(metrics["ece_after"][label]), label
+    # Dividing logits by T > 0 keeps their order: ROC-AUC cannot move.
+    assert metrics["macro_auc_after_scaling"] == pytest.approx(metrics["macro_auc_before_scaling"], abs=1e-9)
+
+
+def test_temperature_scaling_lowers_the_test_ece(metrics):
+    # Measured in the fast profile: T fitted on validation lowers test ECE with an interval above 0.
+    check_effect(metrics["effect"], direction="gain")
+    assert metrics["effect"]["metric"].startswith("negative macro ECE")
+
+
+def test_onnx_matches_pytorch_and_int8_stays_close(metrics):
+    diff = metrics["max_prob_diff_by_variant"]
+    auc = metrics["macro_auc_by_variant"]
+    assert diff["ONNX Runtime fp32"] < 1e-4
+    assert metrics["export_check_max_abs_difference"]["model.onnx"] < 1e-4
+    assert abs(auc["ONNX Runtime int8"] - auc["PyTorch fp32"]) < 0.02  # int8 moves single probabilities, barely the ranking
+    assert metrics["file_mib"]["model_int8.onnx"] < metrics["file_mib"]["model.onnx"] / 2
+
+
+def test_every_variant_was_timed_at_both_batch_sizes(metrics):
+    for name, speeds in metrics["examples_per_s"].items():
+        assert set(speeds) == {"1", "64"}, name
+        assert all(math.isfinite(v) and v > 0 for v in speeds.values()), name
+
+
+def test_the_publishing_dry_run_holds_what_a_user_needs(metrics):
+    files = set(metrics["published_files"])
+    assert {"README.md", "model.safetensors", "config.json", "labels.json", "thresholds.json", "calibration.json"} <= files
+    assert not any(name.endswith(".jsonl") or name.startswith(".") for name in files)
+    assert metrics["card_has"]["bias probes (identity terms)"] is False  # what the lesson points out as missing
