@@ -339,3 +339,32 @@ def check_thresholds(tune_thresholds) -> None:
                 "search each label on its own column: a threshold per label, not one for all.",
             )
     _passed("each label has its own threshold, and each is close to the best F1 on validation.")
+
+
+# ---- 15: calibration -----------------------------------------------------------------------------
+
+
+def check_ece(expected_calibration_error) -> None:
+    """Lesson 15: ``expected_calibration_error(y_true, y_prob, n_bins) -> float`` for one 0/1 label, equal-width bins."""
+    from ftcourse.calibration import ece
+
+    rng = np.random.default_rng(15)
+    y_prob = rng.random(200)
+    y_true = (rng.random(200) < y_prob**2).astype(int)  # over-confident on purpose: positives are rarer than predicted
+    expected = ece(y_true, y_prob, 10)
+    got = _call(expected_calibration_error, "expected_calibration_error", y_true, y_prob, 10)
+    if got is None or not math.isclose(float(got), expected, rel_tol=1e-6, abs_tol=1e-9):
+        perfect = _call(
+            expected_calibration_error, "expected_calibration_error", np.array([0, 1, 0, 1]), np.array([0.0, 1.0, 0.0, 1.0]), 10
+        )
+        if perfect is not None and not math.isclose(float(perfect), 0.0, abs_tol=1e-9):
+            _fail(
+                f"a perfectly calibrated model (probabilities 0 and 1, all right) scores {perfect}, not 0.",
+                "the gap of a bin is |share of positives - mean probability|.",
+            )
+        _fail(
+            f"got {got} on a test case.",
+            "bin by probability into n_bins equal-width bins over [0, 1] (1.0 goes to the last bin); weight each bin's |share of positives - "
+            "mean probability| by its share of the rows; empty bins count nothing.",
+        )
+    _passed("your ECE agrees with ftcourse.calibration.ece.")

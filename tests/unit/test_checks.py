@@ -189,3 +189,13 @@ def test_loss_choice_answers_exist_in_the_registry():
     }
     assert accepted <= set(list_losses())
     assert module.check_loss_choice.__doc__
+
+
+def test_ece():
+    from ftcourse.calibration import ece
+
+    checks.check_ece(ece)
+    _rejects(checks.check_ece, lambda y, p, n: float(np.mean(np.abs(np.asarray(y) - np.asarray(p)))))  # no bins: the mean error
+    _rejects(checks.check_ece, lambda y, p, n: 0.5)
+    with pytest.raises(NotImplementedError):
+        checks.check_ece(_stub)
