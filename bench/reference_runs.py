@@ -33,7 +33,10 @@ MAX_HTML_BYTES = 1_500_000
 def _commit() -> str:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "ftcourse", "notebooks"], cwd=REPO_ROOT, capture_output=True, text=True
+        ["git", "status", "--porcelain", "--untracked-files=no", "ftcourse", "notebooks"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return done.stdout.strip() + ("+uncommitted" if dirty else "")
 

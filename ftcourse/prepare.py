@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from ftfy import fix_encoding
 
 from ftcourse.errors import DataError, UsageError
 
@@ -82,6 +83,7 @@ def normalize_text(
     html_entities: bool = True,
     whitespace: bool = True,
     lowercase: bool = False,
+    encoding: bool = True,
 ) -> str | pd.Series:
     """Normalise a text (or every text of a Series) for deduplication and training.
 
@@ -93,14 +95,18 @@ def normalize_text(
         html_entities: decode ``&amp;``, ``&#8220;`` ... (twice, since some tweets are escaped twice).
         whitespace: collapse runs of spaces, tabs and newlines into one space and strip the ends.
         lowercase: lower-case everything (off by default: cased models use the case).
+        encoding: repair mojibake, text decoded with the wrong codec and saved again (``it‚Äôs`` -> ``it’s``;
+            STS-B has 17 such sentences), with ftfy's ``fix_encoding``, which leaves correct text untouched.
 
     Returns:
         The normalised string, or Series of strings.
     """
     if isinstance(text, pd.Series):
-        return text.map(lambda t: normalize_text(t, urls, mentions, html_entities, whitespace, lowercase))
+        return text.map(lambda t: normalize_text(t, urls, mentions, html_entities, whitespace, lowercase, encoding))
     if not isinstance(text, str):
         raise DataError(f"normalize_text expects a string or a pandas Series of strings, got {type(text).__name__}: {text!r}.")
+    if encoding:
+        text = fix_encoding(text)
     if html_entities:
         text = html.unescape(html.unescape(text))
     if urls:

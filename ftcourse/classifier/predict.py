@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ftcourse.classifier.artifacts import check_model_dir, read_labels, read_thresholds
 from ftcourse.classifier.labels import MULTI, check_frame, encode_labels
@@ -103,7 +104,7 @@ def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> 
 
 
 def predict_proba(
-    classifier: LoadedClassifier, texts: Sequence[str], batch_size: int = 32, sort_by_length: bool = True
+    classifier: LoadedClassifier, texts: Sequence[str], batch_size: int = 32, sort_by_length: bool = True, progress: bool = False
 ) -> np.ndarray:
     """Probabilities, shape ``(len(texts), n_labels)``: a sigmoid per label, or a softmax over classes.
 
@@ -114,6 +115,7 @@ def predict_proba(
         sort_by_length: batch texts of similar length together, so that a batch is padded to its
             own longest text rather than to the longest of a random mix (bench/train_throughput.py
             measures the gain); ``False`` keeps the input order.
+        progress: show a tqdm bar of the batches (the command line turns it on for long files).
     """
     import torch
 
@@ -129,7 +131,7 @@ def predict_proba(
         order = np.argsort(lengths, kind="stable")
     chunks = []
     with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
+        for start in tqdm(range(0, len(texts), batch_size), desc="predicting", unit="batch", disable=not progress):
             rows = order[start : start + batch_size]
             batch = tokenizer(
                 [texts[i] for i in rows], truncation=True, max_length=classifier.max_length, padding=True, return_tensors="pt"
@@ -147,6 +149,7 @@ def predict(
     texts: Sequence[str],
     batch_size: int = 32,
     device: str | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Classify ``texts`` with a saved classifier.
 
@@ -156,6 +159,7 @@ def predict(
         texts: the texts (a string is one text).
         batch_size: texts per forward pass.
         device: force a device when loading from a folder.
+        progress: show a progress bar of the batches.
 
     Returns:
         One row per text: ``text``, ``prob_<label>`` per label, ``flag_<label>`` per label (bool) and
@@ -165,7 +169,7 @@ def predict(
         model_dir_or_loaded if isinstance(model_dir_or_loaded, LoadedClassifier) else load_classifier(model_dir_or_loaded, device)
     )
     texts = _as_texts(texts)
-    probs = predict_proba(classifier, texts, batch_size)
+    probs = predict_proba(classifier, texts, batch_size, progress=progress)
     names = classifier.label_names
     if classifier.problem_type == MULTI:
         cut = np.array([classifier.thresholds.get(n, 0.5) for n in names])

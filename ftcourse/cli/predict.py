@@ -12,6 +12,7 @@ from ftcourse.errors import UsageError
 from ftcourse.files import check_output, check_texts, read_texts
 
 NAME = "predict"
+PROGRESS_FROM = 256  # texts: from here on a progress bar shows the batches
 
 DEFAULTS: dict = {
     "model_dir": None,
@@ -61,7 +62,8 @@ def execute(options: dict) -> pd.DataFrame:
         raise UsageError('no texts to classify. Fix: ftcourse predict MODEL_DIR "some text" ..., or --file texts.txt.')
     if options["output"]:
         check_output(options["output"], kind="file", overwrite=options["overwrite"])
-    table = predict(options["model_dir"], texts, batch_size=options["batch_size"])
+    # A long file shows its progress (stderr, so a printed table stays clean).
+    table = predict(options["model_dir"], texts, batch_size=options["batch_size"], progress=len(texts) > PROGRESS_FROM)
     if options["output"]:
         table.to_csv(options["output"], index=False)
         say(f"{len(table)} prediction(s) written to {options['output']}")

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+from ftfy import fix_encoding
 
 from ftcourse.classifier.labels import check_label_types
 from ftcourse.cli.options import CONFIG_HELP, required, resolve, share
@@ -121,7 +122,7 @@ def execute(options: dict) -> dict:
     """
     token = _check_options(options)
     df, meta = load_table(options["input"], options["data_dir"])
-    data, removed, conflicting = _clean(df, meta["name"], options)
+    data, removed, conflicting, repaired = _clean(df, meta["name"], options)
     train, test = split(data, test_size=options["test_size"], seed=options["seed"], stratify="label")
     if options["reduce_majority_to"] is not None:
         train = reduce_majority(train, "label", fraction=options["reduce_majority_to"], seed=options["seed"])
@@ -146,6 +147,7 @@ def execute(options: dict) -> dict:
         "removed": removed,
         "rows_out": len(train) + len(test),
         "conflicting_groups": conflicting,
+        "repaired_encoding": repaired,
         "class_counts": {split_name: {str(k): int(v) for k, v in counts[split_name].items()} for split_name in counts},
         "files": files,
     }
@@ -172,7 +174,7 @@ def _check_options(options: dict) -> str | None:
     return token
 
 
-def _clean(df: pd.DataFrame, name: str, options: dict) -> tuple[pd.DataFrame, dict[str, int], int]:
+def _clean(df: pd.DataFrame, name: str, options: dict) -> tuple[pd.DataFrame, dict[str, int], int, int]:
     # Every row removed is counted under its reason: the report is how the user sees nothing vanished silently.
     text, label = options["text_column"], options["label_column"]
     missing = [c for c in (text, label) if c not in df.columns]
@@ -202,7 +204,9 @@ def _clean(df: pd.DataFrame, name: str, options: dict) -> tuple[pd.DataFrame, di
         drop = data["label"].astype(str).isin(unwanted)
         removed[f"label in {unwanted}"] = int(drop.sum())
         data = data[~drop]
+    repaired = 0
     if not options["no_normalize"]:
+        repaired = int((data["text"].map(fix_encoding) != data["text"]).sum())  # counted: a repair changes the user's text
         data = data.assign(text=normalize_text(data["text"]))
     data, dup = drop_duplicates(
         data, "text", near=options["near_threshold"] < 1, threshold=options["near_threshold"], label_column="label"
@@ -214,13 +218,15 @@ def _clean(df: pd.DataFrame, name: str, options: dict) -> tuple[pd.DataFrame, di
             f"{name}: after cleaning, column {label!r} holds a single class ({data['label'].tolist()[0]!r}); a classifier needs at least two. "
             "Fix: check --label-column and --labels-to-filter, or add rows of another class."
         )
-    return data, removed, dup.get("conflicting_groups", 0)
+    return data, removed, dup.get("conflicting_groups", 0), repaired
 
 
 def _print_report(report: dict, counts: pd.DataFrame) -> None:
     say(f"{report['input']}: {report['rows_in']} rows in")
     for reason, n in report["removed"].items():
         print(f"  removed {n:>7}  {reason}")
+    if report["repaired_encoding"]:
+        print(f"  repaired {report['repaired_encoding']:>6}  text(s) with broken encoding (mojibake such as ‚Äô for ’; ftfy)")
     conflicts = report["conflicting_groups"]
     n_train, n_test = sum(report["class_counts"]["train"].values()), sum(report["class_counts"]["test"].values())
     say(

@@ -167,9 +167,7 @@ def _can_write(folder: Path) -> bool:
 
 
 # Findings of issue 21 left open, with the reason: expected to fail (strict, so a fix must remove its name here).
-NOT_FIXED_YET = {
-    "test_prepare_data_repairs_mojibake": "ftfy is not a dependency yet (not installed in the venv); skipped for time in issue 21"
-}
+NOT_FIXED_YET: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items):

@@ -173,3 +173,9 @@ def test_milestone_split_is_lesson_10s_split():
     assert train.index.equals(expected.index)
     assert abs(len(val) - 30) <= 2 and set(val.index) <= set(full_val.index)
     assert not (set(train.index) | set(val.index)) & set(test.index)
+
+
+def test_normalize_text_repairs_mojibake_and_leaves_correct_text_alone():
+    assert prepare.normalize_text("it\u201aÄôs a good film") == "it\u2019s a good film"  # Mac Roman read, UTF-8 saved
+    assert prepare.normalize_text("café naïve “quoted” — ok") == "café naïve “quoted” — ok"
+    assert prepare.normalize_text("it\u201aÄôs", encoding=False) == "it\u201aÄôs"

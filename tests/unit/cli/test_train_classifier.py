@@ -142,3 +142,15 @@ def test_argparse_rejects_bad_flags(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_long_predict_file_shows_its_progress(trained_toy, tmp_path, capsys):
+    from ftcourse.cli.predict import PROGRESS_FROM
+
+    _, model_dir, df = trained_toy
+    texts = tmp_path / "many.txt"
+    texts.write_text("\n".join(df["text"].tolist() * (PROGRESS_FROM // len(df) + 1)))
+    assert main(["predict", str(model_dir), "--file", str(texts), "--output", str(tmp_path / "p.csv")]) == 0
+    assert "predicting" in capsys.readouterr().err
+    assert main(["predict", str(model_dir), "a short one"]) == 0
+    assert "predicting" not in capsys.readouterr().err
