@@ -22,10 +22,15 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory) -> Path:
     """A 2-layer, 32-dim BERT with a small vocabulary, saved as a SentenceTransformer-loadable folder."""
+    words = "the a cat dog sat on mat is good bad hate love you i am not very this that movie film great awful ok".split()
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), words)
+
+
+def build_tiny_bert(folder: Path, words) -> Path:
+    """Save a 2-layer, 32-dim BERT whose vocabulary is ``words`` (plus the special tokens) into ``folder``."""
+    import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    words = "the a cat dog sat on mat is good bad hate love you i am not very this that movie film great awful ok".split()
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
     (folder / "vocab.txt").write_text("\n".join(vocab))
     # transformers 5 ignores `vocab_file=` here (every word would become [UNK]); `vocab=` loads the file.
@@ -38,8 +43,6 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
         intermediate_size=64,
         max_position_embeddings=64,
     )
-    import torch
-
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -103,11 +103,7 @@ def make_evaluator(pairs: pd.DataFrame, kind: str, name: str = "eval", extra_doc
     * ``similarity``: ``EmbeddingSimilarityEvaluator`` (Spearman of cosine similarity vs the score).
     * ``binary``: ``BinaryClassificationEvaluator`` (accuracy, F1, AP of cosine similarity vs the label).
     """
-    from sentence_transformers.sentence_transformer.evaluation import (
-        BinaryClassificationEvaluator,
-        EmbeddingSimilarityEvaluator,
-        InformationRetrievalEvaluator,
-    )
+    from sentence_transformers.sentence_transformer.evaluation import BinaryClassificationEvaluator, EmbeddingSimilarityEvaluator
 
     if kind == "similarity":
         return EmbeddingSimilarityEvaluator(
@@ -134,17 +130,5 @@ def make_evaluator(pairs: pd.DataFrame, kind: str, name: str = "eval", extra_doc
     relevant: dict[str, set[str]] = {}
     for anchor, positive in zip(pairs["anchor"], pairs["positive"], strict=True):
         relevant.setdefault(query_id[anchor], set()).add(doc_id[positive])
-    return InformationRetrievalEvaluator(
-        {q: a for a, q in query_id.items()},
-        {d: t for t, d in doc_id.items()},
-        relevant,
-        name=name,
-        mrr_at_k=[10],
-        ndcg_at_k=[10],
-        accuracy_at_k=[1, 5, 10],
-        precision_recall_at_k=[1, 5, 10],
-        map_at_k=[100],
-        batch_size=batch_size,
-        show_progress_bar=False,
-        write_csv=False,
-    )
+    task = RetrievalTask({q: a for a, q in query_id.items()}, {d: t for t, d in doc_id.items()}, relevant, train=pairs)
+    return task.evaluator(name, batch_size=batch_size)

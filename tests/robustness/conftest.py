@@ -9,8 +9,8 @@ import traceback
 from pathlib import Path
 
 import pytest
-import torch
 
+from tests.conftest import build_tiny_bert
 from tests.robustness.hostile import KINDS, TINY, WORDS, Result
 
 
@@ -47,25 +47,7 @@ def cli(capsys):
 @pytest.fixture(scope="session")
 def word_bert_dir(tmp_path_factory) -> Path:
     """A 2-layer, 32-dim BERT with a small vocabulary, saved as a SentenceTransformer-loadable folder."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *[str(i) for i in range(100)]]
-    (folder / "vocab.txt").write_text("\n".join(vocab))
-    # transformers 5 ignores `vocab_file=` here (every word would become [UNK]); `vocab=` loads the file.
-    tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), [*WORDS, *[str(i) for i in range(100)]])
 
 
 @pytest.fixture(scope="session")
