@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from ftcourse.calibration import ece
+
 
 class CheckFailed(AssertionError):
     """The learner's answer is not right yet; the message says what is wrong and hints at the fix."""
@@ -346,8 +348,6 @@ def check_thresholds(tune_thresholds) -> None:
 
 def check_ece(expected_calibration_error) -> None:
     """Lesson 15: ``expected_calibration_error(y_true, y_prob, n_bins) -> float`` for one 0/1 label, equal-width bins."""
-    from ftcourse.calibration import ece
-
     rng = np.random.default_rng(15)
     y_prob = rng.random(200)
     y_true = (rng.random(200) < y_prob**2).astype(int)  # over-confident on purpose: positives are rarer than predicted
