@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ftcourse.errors import DataError
 from ftcourse.evaluation import paired_bootstrap
 from ftcourse.files import read_json, write_json
 from ftcourse.notebooks import REPO_ROOT
@@ -99,7 +100,14 @@ def verdict(effect: dict) -> str:
 
 def load_reference(lesson: str, folder: str | os.PathLike = REFERENCE_DIR) -> dict | None:
     """The committed full-profile run of ``lesson`` (e.g. ``"01_when_to_fine_tune"``), or None if there is none yet."""
-    reference = read_json(Path(folder) / f"{lesson}.json", default=None)
+    path = Path(folder) / f"{lesson}.json"
+    try:
+        reference = read_json(path, default=None)
+    except ValueError as exc:  # json.JSONDecodeError: a hand-edited or cut-off file
+        raise DataError(f"{path}: is not valid JSON ({exc}). Fix: re-create it with bench/reference_runs.py.") from None
+    if reference and set(EFFECT_KEYS) - set(reference):
+        missing = sorted(set(EFFECT_KEYS) - set(reference))
+        raise DataError(f"{path}: lacks {missing}. Fix: re-create it with bench/reference_runs.py {lesson}.ipynb.")
     return reference or None
 
 

@@ -36,12 +36,15 @@ def check_effect(effect: dict, direction: str = "gain") -> None:
 
     ``direction="gain"``: the treatment scores above the baseline and the paired interval is not below 0
     (a short fast run may leave it touching 0; the reference run beside it says what more data shows).
+    ``direction="clear gain"``: the interval must lie above 0.
     """
     from ftcourse.course import EFFECT_KEYS, verdict
 
     assert set(effect) == set(EFFECT_KEYS)  # write_metrics sorts the keys: the order is not part of the block
     low, high = effect["difference_ci"]
     assert low <= effect["treatment_score"] - effect["baseline_score"] <= high + 1e-9
-    if direction == "gain":
+    if direction in ("gain", "clear gain"):
         assert effect["treatment_score"] > effect["baseline_score"], effect
         assert verdict(effect) != "loss", effect
+    if direction == "clear gain":  # lessons whose fast interval clears 0 by a wide margin (measured): it must stay above 0
+        assert verdict(effect) == "gain", effect

@@ -58,3 +58,14 @@ def test_committed_reference_runs_have_the_effect_keys(path):
     reference = json.loads(path.read_text())
     assert set(course.EFFECT_KEYS) | {"profile", "device", "commit"} <= set(reference)
     assert reference["profile"] == "full" and len(reference["difference_ci"]) == 2
+
+
+def test_a_broken_reference_file_is_one_clear_error(tmp_path):
+    from ftcourse.errors import DataError
+
+    (tmp_path / "99_lesson.json").write_text('{"claim": "x"}')
+    with pytest.raises(DataError, match="lacks"):
+        course.compare_with_reference(_effect(0.9), "99_lesson", folder=tmp_path)
+    (tmp_path / "99_lesson.json").write_text('{"claim": ')
+    with pytest.raises(DataError, match="not valid JSON"):
+        course.load_reference("99_lesson", folder=tmp_path)
