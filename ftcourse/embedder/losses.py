@@ -130,6 +130,13 @@ def _matryoshka(model, train_dataset=None, matryoshka_dims=None, inner: str = "m
     return _losses().MatryoshkaLoss(model, inner_loss, matryoshka_dims=dims, **kwargs)
 
 
+def _triplet(model, train_dataset=None, margin: float | None = None, **kwargs):
+    # TripletLoss calls its margin ``triplet_margin`` where the batch triplet losses say ``margin``; accept one name for all.
+    if margin is not None:
+        kwargs["triplet_margin"] = margin
+    return _losses().TripletLoss(model, **kwargs)
+
+
 def _symmetric_mnrl(model, train_dataset=None, **kwargs):
     # The old MultipleNegativesSymmetricRankingLoss class is deprecated: MNRL scores both directions instead.
     kwargs = {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction", **kwargs}
@@ -147,7 +154,9 @@ REGISTRY: dict[str, LossSpec] = {
         LossSpec("cosine_similarity", "CosineSimilarityLoss", _PAIR, "score", "make_pairs", "05_similarity_regression"),
         LossSpec("cosent", "CoSENTLoss", _PAIR, "score", "make_pairs", "05_similarity_regression"),
         LossSpec("angle", "AnglELoss", _PAIR, "score", "make_pairs", "05_similarity_regression"),
-        LossSpec("triplet", "TripletLoss", ("anchor", "positive", "negative"), None, "make_triplets", "06_triplet_losses"),
+        LossSpec(
+            "triplet", "TripletLoss", ("anchor", "positive", "negative"), None, "make_triplets", "06_triplet_losses", build=_triplet
+        ),
         LossSpec(
             "batch_all_triplet",
             "BatchAllTripletLoss",

@@ -18,5 +18,13 @@ def test_triplet_losses_bring_classes_together_on_held_out_tweets(run_lesson):
     assert max(m["triplet_accuracy"][loss] for loss in LOSSES) > m["triplet_accuracy"]["base model"] + 0.02
 
 
+def test_the_margin_is_measured_not_assumed(run_lesson):
+    m = run_lesson("notebooks/06_triplet_losses.ipynb").metrics
+    # unit vectors are at most 2 apart: at the library's margin of 5 no held-out triplet can reach a zero loss
+    assert m["hinge_share"]["5.0"] == 1.0
+    assert m["margin"]["batch_all_triplet_margin_5"] == 5.0 and m["margin"]["batch_all_triplet"] < 2
+    assert math.isfinite(m["knn_accuracy"]["batch_all_triplet_margin_5"])
+
+
 def test_the_lesson_effect_is_measured(run_lesson):
     check_effect(run_lesson("notebooks/06_triplet_losses.ipynb").metrics["effect"], "clear gain")

@@ -133,3 +133,10 @@ def test_table_lists_every_loss_with_its_lesson():
     table = loss_table()
     assert list(table["loss"]) == list_losses()
     assert table["lesson"].str.match(r"0[3-7]_").all()
+
+
+@pytest.mark.parametrize("name", ["triplet", "batch_all_triplet", "batch_hard_triplet"])
+def test_every_triplet_loss_takes_its_margin_as_margin(tiny_model, name):
+    # TripletLoss's own keyword is triplet_margin; lesson 06 passes one name to all three.
+    loss = make_loss(name, tiny_model, margin=0.5)
+    assert getattr(loss, "triplet_margin", getattr(loss, "margin", None)) == 0.5
