@@ -466,8 +466,8 @@ def paired_bootstrap(
     Returns:
         ``{"metric_a", "metric_b", "delta" (B - A on the full data), "low", "high" (interval of the
         delta), "p_value"}``. ``p_value`` is the share of resamples in which B does *not* beat A
-        (delta <= 0): a one-sided bootstrap p-value; small (e.g. < 0.05) means B's gain is unlikely
-        to be luck of the test sample.
+        (delta <= 0): a one-sided bootstrap share, often loosely called a p-value (it is not the p-value
+        of a test against a stated null hypothesis); read the interval first.
     """
     y_true, pred_a, pred_b = _rows((y_true, pred_a, pred_b))
     metric_a, metric_b = float(metric(y_true, pred_a)), float(metric(y_true, pred_b))

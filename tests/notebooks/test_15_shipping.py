@@ -49,3 +49,13 @@ def test_the_publishing_dry_run_holds_what_a_user_needs(metrics):
     assert {"README.md", "model.safetensors", "config.json", "labels.json", "thresholds.json", "calibration.json"} <= files
     assert not any(name.endswith(".jsonl") or name.startswith(".") for name in files)
     assert metrics["card_has"]["bias probes (identity terms)"] is False  # what the lesson points out as missing
+
+
+def test_the_bias_probe_counts_every_test_comment_and_scores_the_templates(metrics):
+    counts = metrics["bias_probe_harmless_comments"]
+    assert {"sexual orientation", "religion", "race or ethnicity", "gender", "no identity term"} <= set(counts)
+    assert counts["no identity term"] > 0 and all(n >= 0 for n in counts.values())
+    rates = [r for r in metrics["bias_probe_false_positive_rate"].values() if r is not None and math.isfinite(r)]
+    assert rates and all(0 <= r <= 1 for r in rates)
+    templates = metrics["template_probe_mean_probability"]
+    assert "neutral (no identity term)" in templates and all(0 <= p <= 1 for p in templates.values())

@@ -1,0 +1,83 @@
+"""Fast run beside reference run, per training lesson: do the learner's run and the full run reach the same verdict?
+
+Reads the fast profile's measured effects (``bench/results/course_runtime_fast.json``, written by
+``bench/course_runtime.py --profile fast``) and the committed full-profile reference runs (``notebooks/reference/``,
+written by ``bench/reference_runs.py``). Writes ``bench/results/verdicts.md`` and ``.json``: per lesson, both scores, both
+paired 95 % intervals, both verdicts, whether they agree, and the fast wall time.
+
+Run (after the two scripts above):
+    .venv/bin/python bench/verdicts.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ftcourse.course import load_reference, verdict
+from ftcourse.files import write_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TRAINING_LESSONS = (
+    "01_when_to_fine_tune",
+    "03_classification_losses",
+    "04_contrastive_losses",
+    "05_similarity_regression",
+    "06_triplet_losses",
+    "07_multiple_negatives_ranking",
+    "09_class_imbalance",
+    "10_toxicity_milestone",
+)
+
+
+def _scores(effect: dict | None) -> str:
+    if not effect:
+        return "-"
+    low, high = effect["difference_ci"]
+    return f"{effect['treatment_score']:.3f} vs {effect['baseline_score']:.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+def lesson_row(lesson: str, fast_runs: dict) -> dict:
+    """One lesson's fast and reference effects with their verdicts (None where a run is missing)."""
+    run = fast_runs.get(lesson, {})
+    fast = (run.get("metrics") or {}).get("effect")
+    reference = load_reference(lesson)
+    return {
+        "lesson": lesson,
+        "comparison": f"{fast['treatment']} vs {fast['baseline']}, {fast['metric']}" if fast else "-",
+        "fast": _scores(fast),
+        "fast verdict": verdict(fast) if fast else None,
+        "fast seconds": run.get("seconds"),
+        "fast measured": run.get("measured"),
+        "reference": _scores(reference),
+        "reference verdict": verdict(reference) if reference else None,
+        "reference seconds": reference.get("seconds") if reference else None,
+        "agree": bool(fast and reference and verdict(fast) == verdict(reference)),
+    }
+
+
+def main() -> None:
+    runtime = RESULTS / "course_runtime_fast.json"
+    fast_runs = json.loads(runtime.read_text())["notebooks"] if runtime.is_file() else {}
+    rows = [lesson_row(lesson, fast_runs) for lesson in TRAINING_LESSONS]
+    write_json(RESULTS / "verdicts.json", rows)
+    columns = list(rows[0])
+    lines = [
+        "# Fast run beside reference run",
+        "",
+        "Treatment vs baseline score and the paired 95 % interval of the difference; verdict: gain / loss / no clear difference.",
+        f"Fast runs: `{runtime.relative_to(RESULTS.parent.parent)}`; reference runs: `notebooks/reference/`.",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    lines += ["| " + " | ".join("-" if row[c] is None else str(row[c]) for c in columns) + " |" for row in rows]
+    agree = sum(row["agree"] for row in rows)
+    gains = sum(row["reference verdict"] == "gain" for row in rows)
+    lines += ["", f"Same verdict: {agree} of {len(rows)}. Reference runs with a gain (interval above 0): {gains} of {len(rows)}."]
+    (RESULTS / "verdicts.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
