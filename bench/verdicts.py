@@ -7,11 +7,16 @@ paired 95 % intervals, both verdicts, whether they agree, and the fast wall time
 
 Run (after the two scripts above):
     .venv/bin/python bench/verdicts.py
+or, from the fast runs of a test session kept with ``PYTEST_ARGS="--basetemp=DIR"`` (each lesson's executed notebook and
+``metrics.json`` under ``DIR``; the wall time is papermill's, recorded in the executed notebook):
+    .venv/bin/python bench/verdicts.py --from-test-run DIR
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ftcourse.course import load_reference, verdict
@@ -56,9 +61,31 @@ def lesson_row(lesson: str, fast_runs: dict) -> dict:
     }
 
 
+def runs_from_test_session(folder: Path) -> dict:
+    """Fast runs kept by a pytest session (``--basetemp``): lesson -> {"seconds", "measured", "metrics"}."""
+    runs = {}
+    for executed in sorted(folder.glob("*/executed/*.ipynb")):
+        metrics = executed.parent.parent / "outputs" / executed.stem / "metrics.json"
+        if metrics.is_file():
+            papermill = json.loads(executed.read_text())["metadata"].get("papermill", {})
+            runs[executed.stem] = {
+                "seconds": round(papermill.get("duration") or 0, 1),
+                "measured": datetime.fromtimestamp(metrics.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M"),
+                "metrics": json.loads(metrics.read_text()),
+            }
+    return runs
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from-test-run", type=Path, help="a pytest --basetemp folder holding the lessons' fast runs")
+    args = parser.parse_args()
     runtime = RESULTS / "course_runtime_fast.json"
-    fast_runs = json.loads(runtime.read_text())["notebooks"] if runtime.is_file() else {}
+    if args.from_test_run:
+        fast_runs, source = runs_from_test_session(args.from_test_run), f"a test session's fast runs ({args.from_test_run})"
+    else:
+        fast_runs = json.loads(runtime.read_text())["notebooks"] if runtime.is_file() else {}
+        source = f"`{runtime.relative_to(RESULTS.parent.parent)}`"
     rows = [lesson_row(lesson, fast_runs) for lesson in TRAINING_LESSONS]
     write_json(RESULTS / "verdicts.json", rows)
     columns = list(rows[0])
@@ -66,7 +93,7 @@ def main() -> None:
         "# Fast run beside reference run",
         "",
         "Treatment vs baseline score and the paired 95 % interval of the difference; verdict: gain / loss / no clear difference.",
-        f"Fast runs: `{runtime.relative_to(RESULTS.parent.parent)}`; reference runs: `notebooks/reference/`.",
+        f"Fast runs: {source}; reference runs: `notebooks/reference/`.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
@@ -75,6 +102,13 @@ def main() -> None:
     agree = sum(row["agree"] for row in rows)
     gains = sum(row["reference verdict"] == "gain" for row in rows)
     lines += ["", f"Same verdict: {agree} of {len(rows)}. Reference runs with a gain (interval above 0): {gains} of {len(rows)}."]
+    timed = {lesson: run["seconds"] for lesson, run in fast_runs.items() if run.get("seconds")}
+    if timed:
+        lines += [
+            "",
+            f"Fast wall time of all {len(timed)} lessons found: {sum(timed.values()):.0f} s ({sum(timed.values()) / 60:.1f} min).",
+        ]
+        lines += [f"- {lesson}: {seconds:.0f} s" for lesson, seconds in sorted(timed.items())]
     (RESULTS / "verdicts.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
