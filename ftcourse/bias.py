@@ -82,7 +82,7 @@ def identity_term_probe(
 
     Returns:
         One row per group, plus a row for comments that mention no group: harmless and toxic comment counts, the
-        false-positive rate (harmless comments flagged), its difference from the no-group rate with a 95 % interval, and the
+        false-positive rate (harmless comments flagged), its difference from the no-group rate with a 95 % interval (low, high), and the
         miss rate (toxic comments not flagged). Rates of groups with fewer than :data:`MIN_COMMENTS` comments are NaN.
     """
     texts, y_true, flagged = list(texts), np.asarray(y_true).astype(int), np.asarray(flagged).astype(bool)
@@ -110,7 +110,8 @@ def identity_term_probe(
                 "harmless comments": len(harmless),
                 "false-positive rate": fpr,
                 "difference from no-group rate": fpr - float(baseline.mean()) if np.isfinite(fpr) and len(baseline) else np.nan,
-                "difference, 95 % interval": (low, high),
+                "difference, 95 % low": low,
+                "difference, 95 % high": high,
                 "toxic comments": len(toxic),
                 "miss rate": float(1 - toxic.mean()) if len(toxic) >= MIN_COMMENTS else np.nan,
             }

@@ -28,7 +28,7 @@ def test_probe_counts_and_rates_per_group():
     assert table.loc["A", "harmless comments"] == 10 and table.loc["A", "false-positive rate"] == pytest.approx(0.6)
     assert table.loc[NO_GROUP, "false-positive rate"] == pytest.approx(0.1)
     assert table.loc["A", "difference from no-group rate"] == pytest.approx(0.5)
-    low, high = table.loc["A", "difference, 95 % interval"]
+    low, high = table.loc["A", "difference, 95 % low"], table.loc["A", "difference, 95 % high"]
     assert 0 < low < 0.5 < high <= 0.9  # a real gap of 0.5 on 10 vs 20 comments: the interval holds it and excludes 0
     assert table.loc["A", "miss rate"] == 0.0 and table.loc["A", "toxic comments"] == 6
     # group B is never mentioned: counted as 0, its rates not reported rather than 0 or a crash
