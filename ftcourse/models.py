@@ -12,7 +12,7 @@ import os
 import socket
 from pathlib import Path
 
-from ftcourse.errors import ModelNotAvailableError
+from ftcourse.errors import ModelNotAvailableError, UsageError
 from ftcourse.runtime import pick_device
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,6 +38,25 @@ def _hub_reachable(timeout: float = 2.0) -> bool:
 def hub_available() -> bool:
     """True when the Hugging Face Hub can be used: not forced offline and reachable."""
     return not hub_offline_requested() and _hub_reachable()
+
+
+def hub_token_or_fail(action: str, offline_fix: str) -> str:
+    """The ``HF_TOKEN`` for an upload, checked before any work (a run that then fails to upload wastes time).
+
+    Args:
+        action: what needs the token, as the user typed it (e.g. ``"--push-to-hub org/name"``), named in the error.
+        offline_fix: what to do instead when the Hub cannot be reached (e.g. "upload the written files later").
+    """
+    if not hub_available():
+        raise UsageError(
+            f"{action}: the Hugging Face Hub cannot be reached (offline, or HF_HUB_OFFLINE is set). Fix: {offline_fix}."
+        )
+    token = os.environ.get("HF_TOKEN")
+    if not token:
+        raise UsageError(
+            f"{action}: no token. Fix: export HF_TOKEN=<a write token> (tokens are never read from flags or config files)."
+        )
+    return token
 
 
 def packaged_model_path() -> Path | None:

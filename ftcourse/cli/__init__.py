@@ -20,6 +20,7 @@ from ftcourse.cli import (
     export,
     predict,
     prepare_data,
+    publish,
     run,
     search,
     train_classifier,
@@ -27,7 +28,7 @@ from ftcourse.cli import (
 )
 from ftcourse.errors import FtcourseError
 
-COMMANDS = (run, data, env, exercises, train_classifier, predict, prepare_data, train_embedder, evaluate, search, export)
+COMMANDS = (run, data, env, exercises, train_classifier, predict, prepare_data, train_embedder, evaluate, search, export, publish)
 
 
 def build_parser() -> argparse.ArgumentParser:

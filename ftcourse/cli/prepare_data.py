@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ from ftcourse.data import load_table
 from ftcourse.errors import DataError, UsageError
 from ftcourse.files import check_output, refuse_non_texts, write_jsonl
 from ftcourse.imbalance import reduce_majority
-from ftcourse.models import hub_available
+from ftcourse.models import hub_token_or_fail
 from ftcourse.prepare import drop_duplicates, normalize_text, split
 
 NAME = "prepare-data"
@@ -92,21 +91,6 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def hub_token_or_fail(repo: str) -> str:
-    """The ``HF_TOKEN`` for an upload to ``repo``, checked before any work (a run that then fails to upload wastes time)."""
-    if not hub_available():
-        raise UsageError(
-            f"--push-to-hub {repo}: the Hugging Face Hub cannot be reached (offline, or HF_HUB_OFFLINE is set). "
-            "Fix: drop --push-to-hub and upload the written JSONL files later, or run online."
-        )
-    token = os.environ.get("HF_TOKEN")
-    if not token:
-        raise UsageError(
-            f"--push-to-hub {repo}: no token. Fix: export HF_TOKEN=<a write token> (tokens are never read from flags or config files)."
-        )
-    return token
-
-
 def execute(options: dict) -> dict:
     """Run ``ftcourse prepare-data`` with resolved ``options`` (see :data:`DEFAULTS`).
 
@@ -168,7 +152,14 @@ def _check_options(options: dict) -> str | None:
         raise UsageError(
             f"option 'near_threshold' must be in (0, 1], got {options['near_threshold']}. Fix: e.g. 0.9 (1 = exact duplicates only)."
         )
-    token = hub_token_or_fail(options["push_to_hub"]) if options["push_to_hub"] else None
+    token = (
+        hub_token_or_fail(
+            f"--push-to-hub {options['push_to_hub']}",
+            "drop --push-to-hub and upload the written JSONL files later, or run online",
+        )
+        if options["push_to_hub"]
+        else None
+    )
     for part in ("train", "test"):
         check_output(f"{options['output']}_{part}.jsonl", kind="file", overwrite=options["overwrite"])
     return token

@@ -52,6 +52,8 @@ COMMANDS = (
     "data",
     "exercises",
     "env",
+    "export",
+    "publish",
 )
 
 
@@ -548,6 +550,24 @@ MATRIX.update(
         **{("env", kind): NotApplicable("env takes no input and writes nothing") for kind in KINDS},
     }
 )
+
+# export and publish read a folder written by train-classifier and write a new folder
+for _command in ("export", "publish"):
+    MATRIX.update(
+        {
+            (_command, "missing file"): cmd("no such model folder", _command, "{t}/nowhere", "--output", "{t}/o"),
+            (_command, "missing column"): NotApplicable(f"{_command} reads a model folder, not a table"),
+            # the closest thing to an empty input: a folder that holds no saved classifier
+            (_command, "empty file"): cmd("not a saved classifier", _command, "{t}/taken", "--output", "{t}/o"),
+            (_command, "empty text"): NotApplicable(f"{_command} reads no texts"),
+            (_command, "label outside the label map"): NO_LABELS_CMD,
+            (_command, "single class"): NO_LABELS_CMD,
+            (_command, "non-UTF-8 bytes"): NotApplicable("the model folder's files are written by train-classifier"),
+            (_command, "malformed config"): cmd("is not valid JSON", _command, "--config", "{t}/broken.json"),
+            (_command, "output exists"): cmd("holds files", _command, "{clf}", "--output", "{t}/taken"),
+            (_command, "output not writable"): cmd("is a file", _command, "{clf}", "--output", "{t}/a_file/o"),
+        }
+    )
 
 
 def test_the_matrix_is_complete():

@@ -29,6 +29,7 @@ def test_every_command_module_is_registered():
         "evaluate",
         "search",
         "export",
+        "publish",
     }
 
 
