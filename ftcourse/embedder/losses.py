@@ -155,7 +155,13 @@ REGISTRY: dict[str, LossSpec] = {
         LossSpec("cosent", "CoSENTLoss", _PAIR, "score", "make_pairs", "05_similarity_regression"),
         LossSpec("angle", "AnglELoss", _PAIR, "score", "make_pairs", "05_similarity_regression"),
         LossSpec(
-            "triplet", "TripletLoss", ("anchor", "positive", "negative"), None, "make_triplets", "06_triplet_losses", build=_triplet
+            "triplet",
+            "TripletLoss",
+            ("anchor", "positive", "negative"),
+            None,
+            "make_triplets",
+            "06_triplet_losses",
+            build=_triplet,
         ),
         LossSpec(
             "batch_all_triplet",
