@@ -6,6 +6,8 @@ this process's children, sampled every 0.2 s.
 Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/course_runtime.py --profile fast [NOTEBOOK ...]
 Writes bench/results/course_runtime_<profile>.json (with each notebook's metrics.json) and .md, after every
 notebook, merged with earlier runs of other notebooks. On a CPU the full profile uses ftcourse.profiles.FULL_ON_CPU.
+The solution notebooks' times (the instructor guide's time per exercise):
+    .venv/bin/python bench/course_runtime.py --results exercise_runtime --note "..." --cell-timeout 180 solutions/*.ipynb
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ def _children_rss_mib() -> float:
     return total / 2**20
 
 
-def measure(notebook: Path, profile: str, workdir: Path) -> dict:
-    """Run one notebook; return its wall time, peak kernel memory, whether it succeeded and its metrics.json."""
+def measure(notebook: Path, profile: str, workdir: Path, cell_timeout: int | None = None) -> dict:
+    """Run one notebook; return its wall time, peak kernel memory, whether it succeeded and its metrics.json.
+
+    ``cell_timeout`` (seconds per cell) stops a notebook that runs far longer than expected; that is a result too.
+    """
     peak, stop = [0.0], threading.Event()
 
     def sample():
@@ -51,7 +56,7 @@ def measure(notebook: Path, profile: str, workdir: Path) -> dict:
     start = time.perf_counter()
     error, metrics = None, None
     try:
-        metrics = run_notebook(notebook, workdir / "executed", workdir / "outputs", profile=profile).metrics
+        metrics = run_notebook(notebook, workdir / "executed", workdir / "outputs", profile=profile, timeout=cell_timeout).metrics
     except Exception as exc:  # a failing notebook is a result too
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     seconds = time.perf_counter() - start
@@ -80,10 +85,11 @@ def write_summary(results: dict, profile: str, path: Path) -> None:
     results["total_seconds"] = round(sum(r["seconds"] for r in results["notebooks"].values()), 1)
     path.write_text(json.dumps(results, indent=2, sort_keys=True))
     lines = [
-        f"# Course runtime, {profile} profile",
+        f"# {'Exercise solutions' if path.stem.startswith('exercise') else 'Course'} runtime, {profile} profile",
         "",
         f"Machine: {results['machine']}; device: {results['device']}.",
         "",
+        *([results["note"], ""] if results.get("note") else []),
         "| notebook | wall time (s) | peak kernel memory (MiB) | ok | measured (commit) |",
         "|---|---|---|---|---|",
     ]
@@ -101,13 +107,20 @@ def main(argv=None) -> None:
     parser.add_argument("notebooks", nargs="*")
     parser.add_argument("--profile", choices=["fast", "full"], default="fast")
     parser.add_argument("--workdir", default=None, help="keep the executed notebooks and outputs here (default: a temp folder)")
+    parser.add_argument("--results", default="course_runtime", help="results file stem under bench/results (+ _<profile>)")
+    parser.add_argument(
+        "--note", default=None, help="a sentence on the conditions (e.g. the CPU was shared), kept in the results"
+    )
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds allowed per cell (default: no limit)")
     args = parser.parse_args(argv)
     from ftcourse.runtime import pick_device
 
     notebooks = [Path(n) for n in args.notebooks] or list_notebooks()
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"course_runtime_{args.profile}.json"
+    path = RESULTS / f"{args.results}_{args.profile}.json"
     results = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
+    if args.note:
+        results["note"] = args.note
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
     results["device"] = pick_device()
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,7 +128,7 @@ def main(argv=None) -> None:
         for notebook in notebooks:
             print(f"{notebook.name} ({args.profile}) ...", flush=True)
             results["notebooks"][notebook.stem] = {
-                **measure(notebook, args.profile, workdir),
+                **measure(notebook, args.profile, workdir, args.cell_timeout),
                 "measured": time.strftime("%Y-%m-%d %H:%M"),
                 "commit": _commit(),
             }

@@ -12,6 +12,8 @@ import math
 import numpy as np
 
 from ftcourse.calibration import ece
+from ftcourse.classifier.metrics import tune_label_thresholds
+from ftcourse.embedder.losses import REGISTRY
 
 
 class CheckFailed(AssertionError):
@@ -180,27 +182,76 @@ def check_contrastive_loss(contrastive_loss) -> None:
 
 # ---- 05: choosing a loss ------------------------------------------------------------------------
 
+LOSS_CHOICES = {
+    "pairs with a similarity score between 0 and 1": {"cosine_similarity", "cosent", "angle"},
+    "pairs labelled 1 (paraphrase) or 0 (not)": {"contrastive", "online_contrastive"},
+    "questions with their answers, nothing else": {"mnrl", "cached_mnrl", "mnsrl", "matryoshka_mnrl"},
+    "single texts with a class label": {"batch_all_triplet", "batch_hard_triplet", "batch_semi_hard_triplet"},
+}  # exercise 05: each description (the exercise's `descriptions`) and the losses that fit it
+
+_LOSS_CHOICE_MISTAKES = {
+    # (description, chosen loss) -> why it does not fit; the plausible mistakes lesson 05's exercise names.
+    ("pairs with a similarity score between 0 and 1", "contrastive"): "a contrastive loss reads the label as 0 or 1 (similar or "
+    "not); a graded score needs a loss that regresses or ranks it",
+    ("pairs with a similarity score between 0 and 1", "online_contrastive"): "a contrastive loss reads the label as 0 or 1 "
+    "(similar or not); a graded score needs a loss that regresses or ranks it",
+    ("pairs with a similarity score between 0 and 1", "softmax"): "SoftmaxLoss predicts a class id per pair, not a score",
+    ("pairs labelled 1 (paraphrase) or 0 (not)", "softmax"): "SoftmaxLoss trains a classifier on top of the pair and leaves the "
+    "embedding distances untaught; lesson 04's losses shape the distances themselves",
+    (
+        "single texts with a class label",
+        "triplet",
+    ): "TripletLoss needs (anchor, positive, negative) rows built beforehand; single "
+    "labelled texts fit the losses that mine the triplets from the labels inside each batch",
+    ("single texts with a class label", "softmax"): "SoftmaxLoss classifies pairs of sentences, and this data has no pairs",
+    ("questions with their answers, nothing else", "triplet"): "TripletLoss needs a negative column, and this data has none",
+}
+
+
+def _pair_loss_for_positives_only(description: str, answer: str) -> str | None:
+    # Every loss with a label column, given only matching pairs, would see the label 1 on every row: nothing to push apart.
+    spec = REGISTRY.get(answer)
+    if (
+        description == "questions with their answers, nothing else"
+        and spec is not None
+        and spec.texts == ("sentence1", "sentence2")
+    ):
+        return (
+            f"{answer} needs a label on every pair {spec.describe()}, and this data holds only matching pairs: every label "
+            "would be 1, so nothing is ever pushed apart. A loss that takes the other answers in the batch as negatives needs none"
+        )
+    return None
+
 
 def check_loss_choice(choices: dict) -> None:
-    """Lesson 05: map each data description to a loss name of ``ftcourse.embedder.losses``."""
+    """Lesson 05: map each data description (:data:`LOSS_CHOICES`) to a loss name of ``ftcourse.embedder.losses``."""
     _require_answer(choices, "choices")
-    expected = {
-        "pairs with a similarity score between 0 and 1": {"cosine_similarity", "cosent", "angle"},
-        "pairs labelled 1 (paraphrase) or 0 (not)": {"contrastive", "online_contrastive"},
-        "questions with their answers, nothing else": {"mnrl", "cached_mnrl", "mnsrl", "matryoshka_mnrl"},
-        "single texts with a class label": {"batch_all_triplet", "batch_hard_triplet", "batch_semi_hard_triplet"},
-    }
-    if not isinstance(choices, dict) or set(choices) != set(expected):
+    if not isinstance(choices, dict):
         _fail(
-            "choices must be a dict with exactly the four descriptions as keys.",
-            "copy the keys from the cell above and fill in a loss name for each.",
+            f"choices is a {type(choices).__name__}.",
+            "start from `choices = dict.fromkeys(descriptions)` and fill in each value.",
         )
-    for description, ok in expected.items():
-        answer = str(choices[description]).lower()
-        if answer not in ok:
+    missing, extra = [d for d in LOSS_CHOICES if d not in choices], [d for d in choices if d not in LOSS_CHOICES]
+    if missing or extra:
+        _fail(
+            f"choices should have the four descriptions as keys; missing {missing}, unexpected {extra}.",
+            "use the strings of `descriptions` (the cell above the task) as the keys, unchanged.",
+        )
+    for description, ok in LOSS_CHOICES.items():
+        if choices[description] is None or choices[description] is Ellipsis:
+            _fail(f"no loss chosen yet for '{description}'.", "write a loss name (the `loss` column of the table) as its value.")
+        answer = str(choices[description]).strip().lower()
+        if answer not in REGISTRY:
             _fail(
-                f"for '{description}' you chose {answer!r}.",
-                "look at which columns each loss expects (the table printed above, ftcourse.embedder.losses.loss_table()) and which columns this data has.",
+                f"for '{description}' you wrote {answer!r}, which is not a loss of ftcourse.embedder.losses.",
+                f"pick one of the names in the `loss` column of the table: {', '.join(REGISTRY)}.",
+            )
+        if answer not in ok:
+            why = _LOSS_CHOICE_MISTAKES.get((description, answer)) or _pair_loss_for_positives_only(description, answer)
+            _fail(
+                f"for '{description}' you chose {answer!r}"
+                + (f": {why}." if why else f", which expects {REGISTRY[answer].describe()}."),
+                "compare the columns each loss expects (the `columns` column of the table above) with the columns this data has.",
             )
     _passed("each format goes to a loss that expects exactly its columns.")
 
@@ -283,6 +334,38 @@ def check_ndcg(ndcg_at_k) -> None:
     _passed("nDCG@10 agrees with scikit-learn's ndcg_score.")
 
 
+def check_relevant_answers(relevant_answers) -> None:
+    """Lesson 08: ``relevant_answers(answers) -> list of sets``: for row i, every row whose answer text equals row i's.
+
+    Lesson 08 counts relevance this way: the FAQ repeats some answers word for word, and a search that
+    ranks the other copy first has found the right answer.
+    """
+    answers = ["wash your hands", "stay home", "wash your hands", "wear a mask", "stay home", "stay home"]
+    expected = [{0, 2}, {1, 4, 5}, {0, 2}, {3}, {1, 4, 5}, {1, 4, 5}]
+    got = _call(relevant_answers, "relevant_answers", list(answers))
+    try:
+        got = [set(int(i) for i in rel) for rel in got]
+    except TypeError:
+        _fail(
+            f"relevant_answers returned {type(got).__name__} items that are not sets of row numbers.", "return one set per row."
+        )
+    if len(got) != len(answers):
+        _fail(f"for {len(answers)} answers you returned {len(got)} sets.", "return one set of row numbers per row, in row order.")
+    if got == [{i} for i in range(len(answers))]:
+        _fail(
+            "each row counts only itself as relevant, but rows 0 and 2 hold the same answer (and rows 1, 4 and 5).",
+            "lesson 08 counts every copy of the answer: the rows whose answer text equals row i's, row i included.",
+        )
+    codes = {text: code for code, text in enumerate(dict.fromkeys(answers))}
+    if got == [{codes[text]} for text in answers]:
+        _fail("the sets hold ids of distinct answers, not row numbers.", "the documents searched are the rows: give row numbers.")
+    if any(i not in rel for i, rel in enumerate(got)):
+        _fail("some row's own answer is missing from its set.", "row i's own answer is relevant to question i: include i.")
+    if got != expected:
+        _fail(f"got {got}.", "relevant[i] = {j : answers[j] == answers[i]}, comparing the texts exactly.")
+    _passed("every copy of a repeated answer counts as relevant, as in lesson 08.")
+
+
 # ---- 09: class weights ----------------------------------------------------------------------------
 
 
@@ -313,13 +396,19 @@ def check_class_weights(class_weights) -> None:
 
 
 def check_thresholds(tune_thresholds) -> None:
-    """Lesson 10: ``tune_thresholds(y_true, y_prob, label_names) -> {label: threshold}`` maximising F1 on validation."""
+    """Lesson 10: ``tune_thresholds(y_true, y_prob, label_names, min_positives=5) -> {label: threshold}``.
+
+    Each label with at least ``min_positives`` positives gets the threshold of the grid 0.01 ... 0.99 that
+    maximises its F1 on the given (validation) rows; a label with fewer keeps 0.5, as in lesson 10.
+    """
     from sklearn.metrics import f1_score
 
     rng = np.random.default_rng(5)
-    y_true = (rng.random((400, 2)) < [0.3, 0.05]).astype(int)
-    y_prob = np.clip(y_true * rng.uniform(0.05, 0.45, (400, 2)) + rng.uniform(0, 0.3, (400, 2)), 0, 1)
-    names = ["toxic", "threat"]
+    y_true = (rng.random((400, 3)) < [0.3, 0.05, 0.0]).astype(int)
+    y_true[[7, 11], 2] = 1  # a label with two positives: too few to tune on
+    y_prob = np.clip(y_true * rng.uniform(0.05, 0.45, (400, 3)) + rng.uniform(0, 0.3, (400, 3)), 0, 1)
+    y_prob[:, 1] *= 0.4  # the rare label's probabilities run low, as with real rare labels: one threshold cannot suit both
+    names = ["toxic", "insult", "threat"]
     got = _call(tune_thresholds, "tune_thresholds", y_true, y_prob, names)
     if not isinstance(got, dict) or set(got) != set(names):
         _fail(
@@ -327,7 +416,7 @@ def check_thresholds(tune_thresholds) -> None:
             "return a dict with one threshold per label name.",
         )
     grid = np.linspace(0.01, 0.99, 99)
-    for j, name in enumerate(names):
+    for j, name in enumerate(names[:2]):
         best = max(f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0) for t in grid)
         mine = f1_score(y_true[:, j], y_prob[:, j] >= float(got[name]), zero_division=0)
         if math.isclose(float(got[name]), 0.5) and mine < best - 0.02:
@@ -340,7 +429,41 @@ def check_thresholds(tune_thresholds) -> None:
                 f"{name}: your threshold gives F1 {mine:.2f}, while {best:.2f} is reachable.",
                 "search each label on its own column: a threshold per label, not one for all.",
             )
-    _passed("each label has its own threshold, and each is close to the best F1 on validation.")
+    if not math.isclose(float(got["threat"]), 0.5):
+        _fail(
+            f"threat has 2 positives in these rows, and you tuned its threshold to {float(got['threat']):.2f}.",
+            "a label with fewer than min_positives positives keeps 0.5: a threshold fitted to two examples is noise.",
+        )
+    _passed("each label has its own threshold, close to the best F1, and a label with too few positives keeps 0.5.")
+
+
+def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple, label_names) -> None:
+    """Lesson 10: thresholds tuned on the validation split's real probabilities, as lesson 10 tunes them.
+
+    Args:
+        thresholds: the learner's ``{label: threshold}``.
+        validation, test: ``(y_true, y_prob)`` of each split (0/1 matrix, probability matrix, one column per label).
+        label_names: one name per column.
+    """
+    _require_answer(thresholds, "thresholds")
+    names = list(label_names)
+    if not isinstance(thresholds, dict) or set(thresholds) != set(names):
+        _fail("thresholds should have one entry per label.", f"tune on the validation split: keys {names}.")
+    mine = {name: round(float(thresholds[name]), 2) for name in names}
+    lesson = {name: round(value, 2) for name, value in tune_label_thresholds(*validation, names).items()}
+    if mine == lesson:
+        _passed("your thresholds equal lesson 10's, tuned on the same validation probabilities.")
+        return
+    if mine == {name: round(value, 2) for name, value in tune_label_thresholds(*test, names).items()}:
+        _fail("these thresholds were tuned on the test split.", "tune on (y_val, p_val); the test split only measures.")
+    if all(value == 0.5 for value in mine.values()):
+        _fail("every threshold is 0.5.", "call your tune_thresholds on the validation labels and probabilities.")
+    differ = [name for name in names if mine[name] != lesson[name]]
+    _fail(
+        f"thresholds differ from lesson 10's for {differ} (yours {[mine[n] for n in differ]}, lesson {[lesson[n] for n in differ]}).",
+        "tune every label on its own validation column, the grid 0.01 ... 0.99, lowest threshold on ties, and 0.5 for a "
+        "label with fewer than 5 validation positives.",
+    )
 
 
 # ---- 15: calibration -----------------------------------------------------------------------------

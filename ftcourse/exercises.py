@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
+import re
+import textwrap
 from pathlib import Path
 
 from ftcourse.errors import DataError
@@ -50,11 +53,112 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
+def _solution_blocks(source: str) -> list[tuple[bool, str]]:
+    """(at top level?, dedented text) of each solution block of a cell; markers assumed paired (strip_solutions checks)."""
+    blocks, lines, indent = [], None, ""
+    for line in source.splitlines():
+        if line.strip() == SOLUTION_BEGIN:
+            lines, indent = [], line[: len(line) - len(line.lstrip())]
+        elif line.strip() == SOLUTION_END and lines is not None:
+            blocks.append((indent == "", textwrap.dedent("\n".join(lines))))
+            lines = None
+        elif lines is not None:
+            lines.append(line)
+    return blocks
+
+
+def _parse(source: str) -> ast.Module | None:
+    # IPython magics and shell lines are not Python; a cell that still does not parse is left out of the audit.
+    kept = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    try:
+        return ast.parse(kept)
+    except SyntaxError:
+        return None
+
+
+def _bound_names(tree: ast.AST, top_level_only: bool = False) -> set[str]:
+    """Names a piece of code binds (assignments, loop targets, defs, imports); ``top_level_only``: module level only."""
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    names = set()
+    for node in nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif top_level_only and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            names.update(_bound_names(node))
+    return names
+
+
+def _literal_keys(tree: ast.AST) -> set[str]:
+    """String keys the code writes: keys of dict displays and of subscript assignments (``d["key"] = ...``)."""
+    keys = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys.update(k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                keys.add(node.slice.value)
+    return keys
+
+
+def stripped_task_data(cells: list) -> list[str]:
+    """What the learner's copy would lack: task data that exists only inside solution blocks.
+
+    Two rules, on a notebook's cells (``nbformat`` cells of the solution):
+
+    * a name bound at the top level of a solution block and read by a later cell must either be bound
+      outside every solution block too, or be the learner's task: named in backticks in a markdown cell
+      above (``## Task: fill in `choices```);
+    * a string key the solution writes (``{"key": ...}``, ``d["key"] = ...``) names the shape the check
+      expects, so it must appear somewhere in the learner's copy (a cell outside the solution blocks).
+
+    Returns:
+        One message per problem (empty when the learner's copy holds everything the task needs).
+    """
+    learner = [(cell.cell_type, strip_solutions(cell.source) if cell.cell_type == "code" else cell.source) for cell in cells]
+    learner_text = "\n".join(text for _, text in learner)
+    learner_trees = [_parse(text) if kind == "code" else None for kind, text in learner]
+    bound_outside = set().union(*(_bound_names(tree) for tree in learner_trees if tree is not None))
+    problems = []
+    for number, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        announced = {
+            name for kind, text in learner[:number] if kind == "markdown" for name in re.findall(r"`([A-Za-z_]\w*)", text)
+        }
+        read_later = {
+            node.id
+            for tree in learner_trees[number:]
+            if tree is not None
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+        }
+        for top_level, block in _solution_blocks(cell.source):
+            tree = _parse(block)
+            if tree is None:
+                continue
+            hidden = (_bound_names(tree, top_level_only=True) if top_level else set()) & read_later
+            problems += [
+                f"cell {number + 1}: `{name}` is defined only in the solution and read later, but no task above names it"
+                for name in sorted(hidden - bound_outside - announced)
+            ]
+            problems += [
+                f"cell {number + 1}: the key {key!r} is written only in the solution; the learner cannot guess it"
+                for key in sorted(_literal_keys(tree))
+                if key not in learner_text
+            ]
+    return problems
+
+
 def exercise_text(solution: str | os.PathLike) -> str:
     """The learner's version of a solution notebook, as notebook text: answers stubbed, outputs cleared.
 
     Raises:
-        DataError: the notebook cannot be read, or a cell's solution markers do not pair up.
+        DataError: the notebook cannot be read, a cell's solution markers do not pair up, or the solution
+            holds task data the learner's copy would lack (:func:`stripped_task_data`).
     """
     import nbformat
 
@@ -67,9 +171,19 @@ def exercise_text(solution: str | os.PathLike) -> str:
     for number, cell in enumerate(nb.cells, 1):
         if cell.cell_type == "code":
             try:
-                cell.source = strip_solutions(cell.source)
+                strip_solutions(cell.source)  # each cell's markers checked first, so the error names the cell
             except DataError as exc:
                 raise DataError(f"{Path(solution).name}: cell {number} (id {cell.get('id', '?')}): {exc}") from None
+    problems = stripped_task_data(nb.cells)
+    if problems:
+        raise DataError(
+            f"{Path(solution).name}: the exercise would lack what its task needs: {'; '.join(problems)}. Fix: move the task "
+            "data (the list, the keys) into a cell or line outside the solution markers, or name the learner's answer in the "
+            "task's markdown (`name`)."
+        )
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
             cell.outputs = []
             cell.execution_count = None
     text = nbformat.writes(nb)

@@ -90,8 +90,28 @@ def test_loss_choice():
         "single texts with a class label": "batch_hard_triplet",
     }
     checks.check_loss_choice(good)
-    _rejects(checks.check_loss_choice, {**good, "questions with their answers, nothing else": "contrastive"}, "questions")
     _rejects(checks.check_loss_choice, None, "no value")
+    _rejects(checks.check_loss_choice, dict.fromkeys(good), "no loss chosen yet")  # the exercise's starting point, untouched
+    # A pair loss for question/answer data: every label would be 1.
+    _rejects(
+        checks.check_loss_choice, {**good, "questions with their answers, nothing else": "contrastive"}, "only matching pairs"
+    )
+    # TripletLoss for single labelled texts: it needs triplets built beforehand.
+    _rejects(checks.check_loss_choice, {**good, "single texts with a class label": "triplet"}, "mine the triplets")
+    # A contrastive loss for graded scores.
+    _rejects(checks.check_loss_choice, {**good, "pairs with a similarity score between 0 and 1": "contrastive"}, "graded score")
+    _rejects(checks.check_loss_choice, {**good, "single texts with a class label": "cross_entropy"}, "not a loss of")
+    _rejects(checks.check_loss_choice, {"scores": "cosent"}, "missing")
+
+
+def test_loss_choice_descriptions_are_the_exercise_task_data():
+    import nbformat
+
+    from tests.conftest import REPO_ROOT
+
+    exercise = nbformat.read(str(REPO_ROOT / "exercises" / "05_similarity_regression_exercise.ipynb"), as_version=4)
+    shown = "\n".join(c.source for c in exercise.cells)
+    assert all(f'"{description}"' in shown for description in checks.LOSS_CHOICES)
 
 
 def test_triplet_loss():
@@ -145,6 +165,26 @@ def test_ndcg():
     _rejects(checks.check_ndcg, no_ideal)
 
 
+def test_relevant_answers():
+    def right(answers):
+        return [{j for j, other in enumerate(answers) if other == text} for text in answers]
+
+    checks.check_relevant_answers(right)
+    with pytest.raises(NotImplementedError, match="still the stub"):
+        checks.check_relevant_answers(_stub)
+    _rejects(checks.check_relevant_answers, lambda answers: [{i} for i in range(len(answers))], "only itself")  # the old exercise
+    _rejects(
+        checks.check_relevant_answers,
+        lambda answers: [{list(dict.fromkeys(answers)).index(text)} for text in answers],
+        "distinct answers",
+    )
+    _rejects(
+        checks.check_relevant_answers,
+        lambda answers: [{j for j, other in enumerate(answers) if other == text and j != i} for i, text in enumerate(answers)],
+        "own answer",
+    )
+
+
 def test_class_weights():
     def right(labels, n):
         w = 1 / np.bincount(labels, minlength=n)
@@ -155,18 +195,52 @@ def test_class_weights():
     _rejects(checks.check_class_weights, lambda labels, n: 1 / np.bincount(labels, minlength=n), "mean")
 
 
-def test_thresholds():
+def _tuned(y_true, y_prob, names, min_positives=5):
     from sklearn.metrics import f1_score
 
-    def right(y_true, y_prob, names):
-        grid = np.linspace(0.01, 0.99, 99)
-        return {
-            n: float(max(grid, key=lambda t: f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0)))
-            for j, n in enumerate(names)
-        }
+    grid = np.linspace(0.01, 0.99, 99)
+    return {
+        n: 0.5
+        if y_true[:, j].sum() < min_positives
+        else float(grid[int(np.argmax([f1_score(y_true[:, j], y_prob[:, j] >= t, zero_division=0) for t in grid]))])
+        for j, n in enumerate(names)
+    }
 
-    checks.check_thresholds(right)
+
+def test_thresholds():
+    checks.check_thresholds(_tuned)
+    with pytest.raises(NotImplementedError, match="still the stub"):
+        checks.check_thresholds(_stub)
     _rejects(checks.check_thresholds, lambda y, p, names: dict.fromkeys(names, 0.5), "0.5")
+    _rejects(checks.check_thresholds, lambda y, p, names: _tuned(y, p, names, min_positives=1), "two examples is noise")
+
+    def one_for_all(y, p, names):
+        # One threshold for every label: the best for the pooled columns.
+        pooled = _tuned(y.reshape(-1, 1), p.reshape(-1, 1), ["all"])["all"]
+        return dict.fromkeys(names, pooled)
+
+    _rejects(checks.check_thresholds, one_for_all, "own column")
+
+
+def test_validation_thresholds():
+    rng = np.random.default_rng(0)
+    names = ["toxic", "obscene", "threat"]
+
+    def split(n, shift):
+        y = (rng.random((n, 3)) < [0.2, 0.1, 0.0]).astype(int)
+        y[[3, 9], 2] = 1  # threat: two positives, too few to tune on
+        return y, np.clip(y * rng.uniform(0.1, 0.5, (n, 3)) + rng.uniform(0, 0.3, (n, 3)) + shift, 0, 1)
+
+    validation, test = split(500, 0.0), split(500, 0.15)  # test shifted, so its best thresholds differ
+    checks.check_validation_thresholds(_tuned(*validation, names), validation, test, names)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_validation_thresholds(None, validation, test, names)
+    with pytest.raises(CheckFailed, match="test split"):
+        checks.check_validation_thresholds(_tuned(*test, names), validation, test, names)
+    with pytest.raises(CheckFailed, match="every threshold is 0.5"):
+        checks.check_validation_thresholds(dict.fromkeys(names, 0.5), validation, test, names)
+    with pytest.raises(CheckFailed, match="differ"):
+        checks.check_validation_thresholds(_tuned(*validation, names, min_positives=1), validation, test, names)
 
 
 def test_loss_choice_answers_exist_in_the_registry():
