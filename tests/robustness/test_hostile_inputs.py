@@ -277,7 +277,8 @@ def test_two_runs_into_one_output_at_once(tmp_path, word_bert_dir):
 
 
 def _solutions(folder: Path) -> Path:
-    notebook(folder / "01_first_exercise.ipynb", "x = 1\n### BEGIN SOLUTION\nanswer = x + 1\n### END SOLUTION\nprint(answer)")
+    # the answer is used inside the solution block: the generator refuses a solution-only name read later without a named task
+    notebook(folder / "01_first_exercise.ipynb", "x = 1\n### BEGIN SOLUTION\nanswer = x + 1\nprint(answer)\n### END SOLUTION")
     return folder
 
 
