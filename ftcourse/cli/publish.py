@@ -51,9 +51,8 @@ def execute(options: dict) -> dict:
     required(options, "model_dir", "MODEL_DIR")
     required(options, "output", "--output DIR")
     check_model_dir(options["model_dir"])
-    check_output(
-        Path(options["output"]).expanduser(), kind="folder"
-    )  # an existing or unwritable folder is refused before any work
+    # an existing or unwritable folder is refused before any work
+    check_output(Path(options["output"]).expanduser(), kind="folder")
     repo = options["push_to_hub"]
     if repo:
         hub_token_or_fail(f"--push-to-hub {repo}", "run without --push-to-hub (a dry run) and push the folder later, online")
