@@ -34,7 +34,7 @@ TEMPLATE_TERMS: dict[str, tuple[str, ...]] = {
     "religion": ("muslim", "jewish", "christian"),
     "race or ethnicity": ("black", "african", "mexican"),
     "gender": ("female", "transgender"),
-    "neutral (no identity term)": ("tall", "young", "left-handed"),
+    "neutral (no identity term)": ("tall", "young", "left-handed"),  # NEUTRAL_GROUP
 }
 TEMPLATES: tuple[str, ...] = (
     "I am {}.",
@@ -143,3 +143,19 @@ def template_probe(
                 {"group": group, "term": word, "mean probability": float(probs.mean()), "largest probability": float(probs.max())}
             )
     return pd.DataFrame(rows).set_index("term")
+
+
+NEUTRAL_GROUP = "neutral (no identity term)"
+
+
+def template_summary(templates: pd.DataFrame, threshold: float, neutral: str = NEUTRAL_GROUP) -> pd.DataFrame:
+    """Per group of :func:`template_probe`'s table: mean and largest probability, terms flagged at ``threshold`` (by their largest
+    probability), and the mean as a multiple of the neutral words' mean."""
+    if neutral not in set(templates["group"]):
+        raise UsageError(f"template_summary: no {neutral!r} group to compare with; keep the neutral words in the probe.")
+    by_group = templates.groupby("group")[["mean probability", "largest probability"]].mean()
+    by_group["flagged at the threshold"] = templates.groupby("group")["largest probability"].apply(
+        lambda p: int((p >= threshold).sum())
+    )
+    by_group["mean / neutral"] = by_group["mean probability"] / by_group.loc[neutral, "mean probability"]
+    return by_group

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ftcourse.bias import NO_GROUP, identity_term_probe, mentions, template_probe
+from ftcourse.bias import NEUTRAL_GROUP, NO_GROUP, identity_term_probe, mentions, template_probe, template_summary
 from ftcourse.errors import UsageError
 
 
@@ -52,3 +52,16 @@ def test_template_probe_changes_only_the_term():
     assert table.loc["gay", "mean probability"] == pytest.approx(0.9) and table.loc["tall", "group"] == "neutral"
     with pytest.raises(UsageError, match="'{}'"):
         template_probe(score, templates=("no slot here",))
+
+
+def test_template_summary_compares_each_group_with_the_neutral_words():
+    table = template_probe(
+        lambda texts: np.array([0.8 if "gay" in t else 0.2 for t in texts]),
+        terms={"g": ("gay",), NEUTRAL_GROUP: ("tall",)},
+        templates=("I am {}.",),
+    )
+    summary = template_summary(table, threshold=0.5)
+    assert summary.loc["g", "mean / neutral"] == pytest.approx(4.0) and summary.loc["g", "flagged at the threshold"] == 1
+    assert summary.loc[NEUTRAL_GROUP, "flagged at the threshold"] == 0
+    with pytest.raises(UsageError, match="neutral"):
+        template_summary(table[table["group"] == "g"], threshold=0.5)
