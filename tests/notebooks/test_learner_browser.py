@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import secrets
 import shutil
 import socket
@@ -53,7 +54,8 @@ def _screenshot_on_failure(driver, folder: Path, step: str):
         (folder / f"failure_{step.replace(' ', '_')}.html").write_text(driver.page_source, encoding="utf-8")
         where = f"screenshot {shot}" if saved else f"no screenshot could be taken; page HTML in {shot.with_suffix('.html')}"
         focus = driver.execute_script("const e = document.activeElement; return e ? `${e.tagName}.${e.className}` : 'nothing';")
-        pytest.fail(f"{step}: {type(exc).__name__}: {exc}\nkeyboard focus on: {focus}\n{where}", pytrace=True)
+        state = f"kernel status: {_kernel_status(driver) or 'not shown'}; outputs: {_outputs_text(driver)[:300]!r}"
+        pytest.fail(f"{step}: {type(exc).__name__}: {exc}\nkeyboard focus on: {focus}\n{state}\n{where}", pytrace=True)
 
 
 def _active_cell(driver) -> int:
@@ -61,6 +63,15 @@ def _active_cell(driver) -> int:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).findIndex(c => c.classList.contains('jp-mod-active'));"
     )
+
+
+def _kernel_status(driver) -> str:
+    """The kernel's status as the status bar shows it ("Idle", "Busy", "Initializing", ...; "" before the bar is drawn)."""
+    from selenium.webdriver.common.by import By
+
+    bars = driver.find_elements(By.ID, "jp-main-statusbar")
+    match = re.search(r"\|\s*(\w+)", bars[0].text) if bars else None
+    return match.group(1) if match else ""
 
 
 def _outputs_text(driver) -> str:
@@ -156,7 +167,10 @@ def test_setup_notebook_runs_in_jupyterlab(jupyterlab, browser, tmp_path):
     with _screenshot_on_failure(browser, tmp_path, "open the notebook"):
         browser.get(f"{base}/lab/tree/notebooks/00_setup.ipynb?token={token}")
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
+    with _screenshot_on_failure(browser, tmp_path, "wait for the kernel"):
+        # The toolbar's execution indicator says 'idle' before any kernel exists (its initial state), and a cell run then is
+        # dropped. The status bar says "Idle" only once the kernel has started and its connection is open.
+        wait.until(lambda d: _kernel_status(d) == "Idle")
     with _screenshot_on_failure(browser, tmp_path, "select the first cell"):
         first_cell = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
         ActionChains(browser).move_to_element(first_cell).click().send_keys(Keys.ESCAPE).perform()
@@ -181,7 +195,7 @@ def test_setup_notebook_runs_in_jupyterlab(jupyterlab, browser, tmp_path):
                 raise AssertionError(f"Shift+Enter sent {KEY_ATTEMPTS} times never moved the active cell from {step}")
     with _screenshot_on_failure(browser, tmp_path, "wait for the environment report"):
         wait.until(lambda d: "transformers" in _outputs_text(d))
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")))
+        wait.until(lambda d: _kernel_status(d) == "Idle")
         outputs = _outputs_text(browser)
         assert "sentence-transformers" in outputs and "device" in outputs, outputs[:2000]
     browser.save_screenshot(str(tmp_path / "jupyterlab_00_setup.png"))
