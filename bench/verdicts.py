@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ftcourse.course import load_reference, verdict
 from ftcourse.files import write_json
+from ftcourse.notebooks import REPO_ROOT, list_notebooks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TRAINING_LESSONS = (
@@ -32,6 +33,7 @@ TRAINING_LESSONS = (
     "07_multiple_negatives_ranking",
     "09_class_imbalance",
     "10_toxicity_milestone",
+    "15_shipping",  # the shipping lesson measures its own effect (issue 16), beside the eight training lessons of issue 15
 )
 
 
@@ -102,13 +104,13 @@ def main() -> None:
     agree = sum(row["agree"] for row in rows)
     gains = sum(row["reference verdict"] == "gain" for row in rows)
     lines += ["", f"Same verdict: {agree} of {len(rows)}. Reference runs with a gain (interval above 0): {gains} of {len(rows)}."]
-    timed = {lesson: run["seconds"] for lesson, run in fast_runs.items() if run.get("seconds")}
-    if timed:
-        lines += [
-            "",
-            f"Fast wall time of all {len(timed)} lessons found: {sum(timed.values()):.0f} s ({sum(timed.values()) / 60:.1f} min).",
-        ]
-        lines += [f"- {lesson}: {seconds:.0f} s" for lesson, seconds in sorted(timed.items())]
+    lessons = {path.stem for path in list_notebooks(REPO_ROOT / "notebooks")}
+    for kind, names in (("lessons", lessons), ("exercise solutions", {name for name in fast_runs if name.endswith("_exercise")})):
+        timed = {name: run["seconds"] for name, run in fast_runs.items() if name in names and run.get("seconds")}
+        if timed:
+            total = sum(timed.values())
+            lines += ["", f"Fast wall time of the {len(timed)} {kind} found: {total:.0f} s ({total / 60:.1f} min)."]
+            lines += [f"- {name}: {seconds:.0f} s" for name, seconds in sorted(timed.items())]
     (RESULTS / "verdicts.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -141,6 +141,20 @@ def compare_with_reference(effect: dict, lesson: str, folder: str | os.PathLike 
     else:
         reading = (
             f"Your run says '{mine}', the reference run says '{theirs}'. The reference trains on more data for longer; a short run "
-            "on a few hundred examples can hide a real effect (its interval is wide) or show one that more data removes."
+            "on a few hundred examples can hide a real effect (its interval is wide) or show one that more data removes. "
+            + _what_moved(effect, reference)
         )
     return table, reading
+
+
+def _what_moved(mine: dict, reference: dict) -> str:
+    # Which side of the comparison the larger run moved: the reason two verdicts differ, read from the numbers.
+    gap_mine = mine["treatment_score"] - mine["baseline_score"]
+    gap_reference = reference["treatment_score"] - reference["baseline_score"]
+    baseline_moved = reference["baseline_score"] - mine["baseline_score"]
+    treatment_moved = reference["treatment_score"] - mine["treatment_score"]
+    mover = "baseline" if abs(baseline_moved) > abs(treatment_moved) else "treatment"
+    return (
+        f"From your run to the reference run the baseline moved {baseline_moved:+.3f} and the treatment {treatment_moved:+.3f}, "
+        f"so the difference went from {gap_mine:+.3f} to {gap_reference:+.3f}: the {mover} is what changed most."
+    )

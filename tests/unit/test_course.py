@@ -53,6 +53,15 @@ def test_compare_with_reference_reads_both_runs(tmp_path):
     assert "'gain'" in reading and "'loss'" in reading
 
 
+def test_a_disagreement_says_which_side_the_reference_run_moved(tmp_path):
+    mine = {**_effect(0.9), "baseline_score": 0.60, "treatment_score": 0.70, "difference_ci": [0.02, 0.18]}
+    reference = {**mine, "baseline_score": 0.68, "treatment_score": 0.71, "difference_ci": [-0.01, 0.07]}
+    (tmp_path / "99_lesson.json").write_text(json.dumps({**reference, "profile": "full", "device": "cpu", "commit": "abc"}))
+    _, reading = course.compare_with_reference(mine, "99_lesson", folder=tmp_path)
+    assert "baseline moved +0.080 and the treatment +0.010" in reading
+    assert "from +0.100 to +0.030" in reading and "the baseline is what changed most" in reading
+
+
 @pytest.mark.parametrize("path", sorted(course.REFERENCE_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_committed_reference_runs_have_the_effect_keys(path):
     reference = json.loads(path.read_text())
