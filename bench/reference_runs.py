@@ -15,13 +15,14 @@ Run (one lesson takes minutes to half an hour on a 2-core CPU; a GPU takes the w
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ftcourse.course import EFFECT_KEYS, REFERENCE_DIR
+from ftcourse.course import EFFECT_KEYS, MAKING_REFERENCE_ENV, REFERENCE_DIR
 from ftcourse.files import write_json
 from ftcourse.notebooks import REPO_ROOT, render_html, run_notebook
 from ftcourse.runtime import pick_device
@@ -43,6 +44,7 @@ def _commit() -> str:
 
 def reference_run(notebook: Path, profile: str = "full") -> Path:
     """Run ``notebook`` in ``profile``; write its reference JSON and HTML page; return the JSON's path."""
+    os.environ[MAKING_REFERENCE_ENV] = notebook.stem  # the kernel inherits it: the page calls itself the reference run
     with tempfile.TemporaryDirectory(prefix="ftcourse-reference-") as work:
         started = time.perf_counter()
         run = run_notebook(notebook, Path(work) / "executed", Path(work) / "outputs", profile=profile)

@@ -19,6 +19,9 @@ from ftcourse.profiles import get_profile
 from ftcourse.runtime import seed_everything
 
 REFERENCE_DIR = REPO_ROOT / "notebooks" / "reference"  # one committed full-profile run per lesson: <lesson>.json
+# Set by bench/reference_runs.py to the lesson it is running: that run becomes the reference, so its page must not be
+# compared with the file it is about to replace.
+MAKING_REFERENCE_ENV = "FTCOURSE_MAKING_REFERENCE"
 EFFECT_KEYS = ("claim", "metric", "baseline", "treatment", "baseline_score", "treatment_score", "difference_ci")
 
 
@@ -118,21 +121,17 @@ def compare_with_reference(effect: dict, lesson: str, folder: str | os.PathLike 
         ``(table, reading)``: one row per run (scores, interval, verdict); the reading says whether the
         two runs reach the same verdict and, where they do not, why that can happen.
     """
+    if os.environ.get(MAKING_REFERENCE_ENV) == lesson:
+        table = pd.DataFrame({"this reference run": _summary(effect)})
+        return table, (
+            f"This run is the reference run of {lesson}: a learner's run of the lesson is compared with these numbers. "
+            f"Its verdict: '{verdict(effect)}' for {effect['treatment']} against {effect['baseline']} on {effect['metric']}."
+        )
     reference = load_reference(lesson, folder)
     runs = {"your run": effect} | (
         {f"reference ({reference.get('profile', '?')}, {reference.get('device', '?')})": reference} if reference else {}
     )
-    table = pd.DataFrame(
-        {
-            name: {
-                run["baseline"]: run["baseline_score"],
-                run["treatment"]: run["treatment_score"],
-                "difference, 95 % interval": f"[{run['difference_ci'][0]:+.3f}, {run['difference_ci'][1]:+.3f}]",
-                "verdict": verdict(run),
-            }
-            for name, run in runs.items()
-        }
-    )
+    table = pd.DataFrame({name: _summary(run) for name, run in runs.items()})
     if reference is None:
         return table, f"No reference run of {lesson} is committed yet: your run's verdict is '{verdict(effect)}'."
     mine, theirs = verdict(effect), verdict(reference)
@@ -145,6 +144,15 @@ def compare_with_reference(effect: dict, lesson: str, folder: str | os.PathLike 
             + _what_moved(effect, reference)
         )
     return table, reading
+
+
+def _summary(run: dict) -> dict:
+    return {
+        run["baseline"]: run["baseline_score"],
+        run["treatment"]: run["treatment_score"],
+        "difference, 95 % interval": f"[{run['difference_ci'][0]:+.3f}, {run['difference_ci'][1]:+.3f}]",
+        "verdict": verdict(run),
+    }
 
 
 def _what_moved(mine: dict, reference: dict) -> str:

@@ -62,6 +62,20 @@ def test_a_disagreement_says_which_side_the_reference_run_moved(tmp_path):
     assert "from +0.100 to +0.030" in reading and "the baseline is what changed most" in reading
 
 
+def test_the_reference_run_itself_is_not_compared_with_the_file_it_replaces(tmp_path, monkeypatch):
+    (tmp_path / "99_lesson.json").write_text(
+        json.dumps({**_effect(0.5, seed=1), "profile": "full", "device": "cpu", "commit": "a"})
+    )
+    monkeypatch.setenv(course.MAKING_REFERENCE_ENV, "99_lesson")
+    table, reading = course.compare_with_reference(_effect(0.9), "99_lesson", folder=tmp_path)
+    assert (
+        list(table.columns) == ["this reference run"] and "is the reference run of 99_lesson" in reading and "'gain'" in reading
+    )
+    monkeypatch.setenv(course.MAKING_REFERENCE_ENV, "98_other_lesson")
+    table, _ = course.compare_with_reference(_effect(0.9), "99_lesson", folder=tmp_path)
+    assert table.shape[1] == 2
+
+
 @pytest.mark.parametrize("path", sorted(course.REFERENCE_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_committed_reference_runs_have_the_effect_keys(path):
     reference = json.loads(path.read_text())
