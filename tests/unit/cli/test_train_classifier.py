@@ -1,6 +1,7 @@
 """`ftcourse train-classifier` and `ftcourse predict` end to end on a toy table with the tiny BERT."""
 
 import json
+import re
 
 import pytest
 
@@ -76,7 +77,11 @@ def test_predict_texts_and_file(trained_dir, tmp_path, capsys):
     texts = tmp_path / "texts.txt"
     texts.write_text("you awful\n\ngreat movie\n")
     out_csv = tmp_path / "pred.csv"
+    capsys.readouterr()
     assert main(["predict", str(trained_dir), "--file", str(texts), "--output", str(out_csv)]) == 0
+    assert re.search(
+        r"2 prediction\(s\) written to .* in [0-9.]+ s \([0-9]+ texts/s at batch size 32, on cpu\)", capsys.readouterr().out
+    )
     import pandas as pd
 
     table = pd.read_csv(out_csv)
