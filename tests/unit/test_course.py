@@ -7,6 +7,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 
 from ftcourse import course
+from tests.conftest import REPO_ROOT
 
 
 def test_write_metrics_converts_numpy(tmp_path):
@@ -92,3 +93,21 @@ def test_a_broken_reference_file_is_one_clear_error(tmp_path):
     (tmp_path / "99_lesson.json").write_text('{"claim": ')
     with pytest.raises(DataError, match="not valid JSON"):
         course.load_reference("99_lesson", folder=tmp_path)
+
+
+EFFECT_LESSONS = sorted(
+    p.stem for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if "measure_effect(" in p.read_text()
+)
+
+
+@pytest.mark.parametrize("lesson", EFFECT_LESSONS)
+def test_every_lesson_that_measures_an_effect_has_its_reference_run_committed(lesson):
+    """The lesson's closing table reads notebooks/reference/<lesson>.json; readers who run nothing get docs/reference/<lesson>.html."""
+    assert (course.REFERENCE_DIR / f"{lesson}.json").is_file(), f"run bench/reference_runs.py notebooks/{lesson}.ipynb and commit"
+    page = REPO_ROOT / "docs" / "reference" / f"{lesson}.html"
+    assert page.is_file() and page.stat().st_size <= 1_500_000, page
+    assert f"(docs/reference/{lesson}.html)" in (REPO_ROOT / "README.md").read_text(), "link the page from the README syllabus"
+
+
+def test_the_training_lessons_all_measure_their_effect():
+    assert {"01", "03", "04", "05", "06", "07", "09", "10"} <= {lesson[:2] for lesson in EFFECT_LESSONS}
