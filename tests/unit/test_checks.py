@@ -287,7 +287,8 @@ def test_legacy_arguments():
         }
 
     checks.check_legacy_arguments(right)
-    checks.check_legacy_arguments(lambda fit, n: {**right(fit, n), "warmup_steps": fit["warmup_steps"]})  # exact steps are fine too
+    # An exact step count is as right as the share of the steps.
+    checks.check_legacy_arguments(lambda fit, n: {**right(fit, n), "warmup_steps": fit["warmup_steps"]})
     with pytest.raises(NotImplementedError):
         checks.check_legacy_arguments(_stub)
     _rejects(checks.check_legacy_arguments, lambda fit, n: {**right(fit, n), "evaluation_strategy": "steps"}, "deprecated")
