@@ -85,3 +85,16 @@ def test_the_embedder_logs_to_tensorboard_and_a_fresh_run_starts_fresh_curves(ti
     scalars = read_scalars(tmp_path / "runs")
     assert len(event_folders(tmp_path / "runs")) == 1
     assert scalars[scalars["tag"] == "train/loss"]["step"].tolist() == list(range(1, 7))
+
+
+def test_train_classifier_command_writes_event_files_with_report_to(tiny_bert_dir, tmp_path):
+    from ftcourse.cli import main
+
+    data = tmp_path / "toy.csv"
+    toy_frame(64).drop(columns=["label"]).to_csv(data, index=False)
+    out = tmp_path / "model"
+    argv = ["train-classifier", "--data", str(data), "--label-columns", "toxic,insult", "--base-model", str(tiny_bert_dir)]
+    argv += ["--output", str(out), "--epochs", "1", "--batch-size", "8", "--max-length", "32", "--report-to", "tensorboard"]
+    assert main(argv) == 0
+    scalars = read_scalars(out / "runs")
+    assert "train/loss" in set(scalars["tag"]) and "eval/roc_auc_macro" in set(scalars["tag"])
