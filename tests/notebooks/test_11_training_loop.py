@@ -54,3 +54,9 @@ def test_max_length_share_is_a_share(metrics):
 def test_the_effect_block_is_complete(metrics):
     # The search may keep the default recipe (difference 0) or pick another; either way the block must be whole and paired.
     check_effect(metrics["effect"], direction="any")
+
+
+def test_a_linear_probe_start_beats_a_random_head_on_a_short_run(metrics):
+    head = metrics["head"]
+    assert all(math.isfinite(v) for v in head.values())
+    assert head["linear_probe_dev_f1"] > head["random_dev_f1"]  # why the lessons default to head_init="linear_probe"
