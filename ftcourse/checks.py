@@ -491,3 +491,116 @@ def check_ece(expected_calibration_error) -> None:
             "mean probability| by its share of the rows; empty bins count nothing.",
         )
     _passed("your ECE agrees with ftcourse.calibration.ece.")
+
+
+# ---- 11: the training loop ------------------------------------------------------------------------
+
+LEGACY_FIT = {
+    "epochs": 2,
+    "warmup_steps": 30,
+    "optimizer_params": {"lr": 3e-5},
+    "evaluation_steps": 25,
+    "output_path": "outputs/legacy",
+    "use_amp": False,
+}  # the exercise's task data: a model.fit(...) call from an older tutorial
+
+
+def _same(value, expected) -> bool:
+    # Numbers up to rounding (3e-5 may come back as 3.0000000000000004e-05), anything else exactly.
+    if isinstance(expected, str) or value is None:
+        return value == expected
+    return math.isclose(float(value), float(expected))
+
+
+def check_legacy_arguments(legacy_to_arguments) -> None:
+    """Lesson 11: ``legacy_to_arguments(fit_kwargs, steps_per_epoch) -> dict`` of today's training-argument keywords.
+
+    The keywords must build ``SentenceTransformerTrainingArguments`` and mean what the old ``fit`` call meant:
+    epochs, learning rate, warmup (an exact step count or the same share of the steps), evaluation every N steps, output folder.
+    """
+    steps_per_epoch = 60
+    got = _call(legacy_to_arguments, "legacy_to_arguments", dict(LEGACY_FIT), steps_per_epoch)
+    if not isinstance(got, dict):
+        _fail(f"legacy_to_arguments returned a {type(got).__name__}.", "return a dict of keyword arguments.")
+    for old, new in (("evaluation_strategy", "eval_strategy"), ("warmup_ratio", "warmup_steps (a float below 1 is a share)")):
+        if old in got:
+            _fail(f"`{old}` is a deprecated name in transformers 5.", f"use `{new}`.")
+    for old in ("epochs", "optimizer_params", "evaluation_steps", "output_path", "use_amp"):
+        if old in got:
+            _fail(
+                f"`{old}` is a `fit` argument, not a training argument.",
+                "map it to its TrainingArguments name (see the lesson's table).",
+            )
+    from sentence_transformers.sentence_transformer import SentenceTransformerTrainingArguments
+
+    try:
+        args = SentenceTransformerTrainingArguments(**got)
+    except (TypeError, ValueError) as err:
+        _fail(f"SentenceTransformerTrainingArguments(**result) fails: {err}", "check each name against the lesson's table.")
+    total = LEGACY_FIT["epochs"] * steps_per_epoch
+    warmup = args.warmup_steps * total if isinstance(args.warmup_steps, float) and args.warmup_steps < 1 else args.warmup_steps
+    wanted = {
+        "num_train_epochs": (args.num_train_epochs, LEGACY_FIT["epochs"], "epochs"),
+        "learning_rate": (args.learning_rate, LEGACY_FIT["optimizer_params"]["lr"], "optimizer_params['lr']"),
+        "warmup": (warmup, LEGACY_FIT["warmup_steps"], "warmup_steps: 30 steps, or 30 / (epochs x steps_per_epoch) as a float"),
+        "eval_steps": (args.eval_steps, LEGACY_FIT["evaluation_steps"], "evaluation_steps, with eval_strategy='steps'"),
+        "output_dir": (args.output_dir, LEGACY_FIT["output_path"], "output_path"),
+    }
+    for name, (value, expected, source) in wanted.items():
+        if not _same(value, expected):
+            _fail(f"{name} is {value!r}, but the fit call asked for {expected!r}.", f"it comes from {source}.")
+    if str(getattr(args.eval_strategy, "value", args.eval_strategy)) != "steps":
+        _fail(
+            f"eval_strategy is {args.eval_strategy!r}: the evaluator would not run every 25 steps.", "set eval_strategy='steps'."
+        )
+    _passed("the old fit call, spelled in today's training arguments.")
+
+
+def check_hp_space(hp_space) -> None:
+    """Lesson 11: ``hp_space(trial) -> dict`` for ``Trainer.hyperparameter_search(backend="optuna")``.
+
+    Every key must be a ``TrainingArguments`` field; the learning rate drawn on a log scale between 1e-5 and 1e-3,
+    ``num_train_epochs`` an integer from 1 to 3, ``warmup_steps`` a share of the steps below 1.
+    """
+    import dataclasses
+
+    import optuna
+    from transformers import TrainingArguments
+
+    _require_answer(hp_space, "hp_space")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    drawn = []
+    study.optimize(lambda trial: drawn.append(_call(hp_space, "hp_space", trial)) or 0.0, n_trials=20)
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
+    if not all(isinstance(d, dict) for d in drawn):
+        _fail("hp_space did not return a dict.", "return {training-argument name: trial.suggest_...(...)}.")
+    unknown = sorted({key for d in drawn for key in d} - fields)
+    if unknown:
+        _fail(
+            f"{unknown} are not TrainingArguments fields: the search would set nothing.",
+            "use names like learning_rate, num_train_epochs.",
+        )
+    rate = study.trials[0].distributions.get("learning_rate")  # the name the draw was given in trial.suggest_float
+    if "learning_rate" not in drawn[0] or rate is None or not isinstance(rate, optuna.distributions.FloatDistribution):
+        _fail(
+            "no learning rate drawn with trial.suggest_float.",
+            "add 'learning_rate': trial.suggest_float('learning_rate', 1e-5, 1e-3, log=True).",
+        )
+    if not rate.log:
+        _fail(
+            "the learning rate is drawn on a linear scale: 9 draws in 10 land above 1e-4.",
+            "pass log=True: each decade gets the same share.",
+        )
+    if not (math.isclose(rate.low, 1e-5) and math.isclose(rate.high, 1e-3)):
+        _fail(f"the learning rate range is [{rate.low:g}, {rate.high:g}].", "search from 1e-5 to 1e-3.")
+    epochs = {d.get("num_train_epochs") for d in drawn}
+    if not epochs <= {1, 2, 3} or not all(isinstance(e, int) for e in epochs):
+        _fail(f"num_train_epochs took the values {sorted(epochs, key=str)}.", "use trial.suggest_int('num_train_epochs', 1, 3).")
+    warmups = {d.get("warmup_steps") for d in drawn}
+    if not all(isinstance(w, float) and 0 <= w < 1 for w in warmups):
+        _fail(
+            f"warmup_steps took {sorted(warmups, key=str)}.",
+            "draw a share of the steps: floats in [0, 1), e.g. suggest_categorical over [0.0, 0.1, 0.3].",
+        )
+    _passed(f"a search space of {len(drawn[0])} training arguments, the learning rate on a log scale.")

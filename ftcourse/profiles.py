@@ -61,6 +61,13 @@ class Profile:
     shipping_speed_texts: int | None = (
         None  # lesson 15: test comments timed per variant and batch size; None = the whole test split
     )
+    loop_train_size: int = 1500  # lesson 11: Davidson training tweets (balanced classes) of each classifier run and search trial
+    loop_eval_size: int = 1000  # lesson 11: dev tweets (the search's objective) and test tweets, each
+    loop_sts_train_size: int = 1000  # lesson 11: STS-B pairs of the hand-built embedding run
+    search_trials: int = 10  # lesson 11: trials of the Trainer's Optuna search (the default recipe is trial 0)
+    search_max_epochs: int = 3  # lesson 11: the largest num_train_epochs the search may pick
+    overfit_train_size: int = 256  # lesson 11: a deliberately small training set that the model can memorise
+    overfit_epochs: int = 20  # lesson 11: the epoch budget that early stopping cuts short
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -94,6 +101,13 @@ PROFILES: dict[str, Profile] = {
         imbalance_train_size=400,  # five trainings of MiniLM on 2 CPU cores: each must take well under a minute
         imbalance_eval_size=300,
         milestone_train_size=600,  # training is most of the lesson time on a CPU; 600 comments already beat chance on every label
+        loop_train_size=240,  # lesson 11: 80 tweets per class, 15 steps per epoch: the search's four trials fit in about a minute
+        loop_eval_size=200,
+        loop_sts_train_size=160,
+        search_trials=4,
+        search_max_epochs=2,
+        overfit_train_size=48,  # 16 tweets per class, three steps per epoch: memorised within a few epochs
+        overfit_epochs=10,
         shipping_speed_texts=128,  # lesson 15: batch 1 runs one forward pass per comment; 128 keep the six timings to seconds
     ),
     "full": Profile(

@@ -51,6 +51,7 @@ from ftcourse.errors import DataError, UsageError, plain
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import normalize_text
 from ftcourse.runtime import is_main_process, mixed_precision, pick_device, seed_everything
+from ftcourse.tracking import RUNS_DIR, check_report_to, tracking_callbacks
 from ftcourse.training import (
     LOG_FILE,
     DivergenceCallback,
@@ -222,8 +223,13 @@ class ClassifierSettings:
     # training texts and start the head from it (linear probe, then fine-tune; ftcourse.classifier.warm_start).
     # A random head on a short run mostly scrambles the encoder; None keeps the random head.
     head_init: str | None = None
+    # "tensorboard": also write TensorBoard event files to output_dir/runs (ftcourse.tracking); "none" writes only the JSONL log.
+    report_to: str = "none"
     dataset_name: str = ""  # recorded in the model card
     data_licence: str = ""  # recorded in the model card
+
+    def __post_init__(self):
+        self.report_to = check_report_to(self.report_to)  # an online tracker fails here, before the model loads
 
 
 def train_classifier(
@@ -407,6 +413,7 @@ def _hyperparameters(cfg: ClassifierSettings, problem_type: str, loss, loss_fn) 
         "early_stopping_patience",
         "seed",
         "head_init",
+        "report_to",
     )
     record = {k: getattr(cfg, k) for k in kept}
     record["max_pos_weight"] = cfg.max_pos_weight if cfg.class_weighting and problem_type == MULTI else None
@@ -438,6 +445,7 @@ def _start_output(out: Path, resume: bool) -> Path | None:
     resume_from = _last_checkpoint(out / CHECKPOINT_DIR) if resume else None
     if resume_from is None and is_main_process():
         shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+        shutil.rmtree(out / RUNS_DIR, ignore_errors=True)  # event files of an earlier run would join this run's curves
         (out / LOG_FILE).unlink(missing_ok=True)
     return resume_from
 
@@ -488,7 +496,7 @@ def _build_trainer(
         recorded[trainer.state.global_step] = probs
         return selection_metrics(prediction.label_ids, probs, problem_type)
 
-    callbacks = [JsonlLogCallback(out / LOG_FILE), DivergenceCallback()]
+    callbacks = [JsonlLogCallback(out / LOG_FILE), DivergenceCallback(), *tracking_callbacks(cfg.report_to, out / RUNS_DIR)]
     if hp["early_stopping_patience"]:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=hp["early_stopping_patience"]))
     trainer = WeightedLossTrainer(

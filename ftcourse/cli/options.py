@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from ftcourse.errors import UsageError
+from ftcourse.tracking import REPORT_TO_CHOICES, check_report_to
 
 
 def load_config(path: str | os.PathLike, defaults: dict) -> dict:
@@ -189,3 +190,18 @@ def as_sentences(value) -> list[str]:
 
 
 CONFIG_HELP = "JSON or YAML file whose keys are this command's flag names (e.g. batch-size: 32); flags override it"
+
+
+def add_report_to(parser) -> None:
+    """Register ``--report-to`` (where a training run sends its logs, beside its JSONL log) on a training command."""
+    parser.add_argument(
+        "--report-to",
+        choices=list(REPORT_TO_CHOICES),
+        help="tensorboard: also write TensorBoard event files to OUTPUT/runs (view: tensorboard --logdir OUTPUT/runs); "
+        "default: none",
+    )
+
+
+def report_to(options: dict) -> None:
+    """Check ``options["report_to"]`` (a --config file bypasses the flag's choices) and normalise it in place."""
+    options["report_to"] = check_report_to(options.get("report_to"))

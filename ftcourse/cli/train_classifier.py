@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftcourse.cli.options import CONFIG_HELP, positive, resolve, share
+from ftcourse.cli.options import CONFIG_HELP, add_report_to, positive, report_to, resolve, share
 from ftcourse.cli.report import headline, print_table, say, scalars
 from ftcourse.data import load_table
 from ftcourse.errors import DataError, UsageError
@@ -44,6 +44,7 @@ DEFAULTS: dict = {
     "resume": False,
     "overwrite": False,  # replace an earlier run's files in --output
     "seed": 42,
+    "report_to": "none",  # "tensorboard": event files in OUTPUT/runs beside the JSONL log
     "max_rows": None,  # train on a random sample of N rows (drawn with the seed): quick tries
     "head_init": None,  # "linear_probe": start the head from a logistic regression on the frozen features
 }
@@ -114,6 +115,7 @@ def add_parser(sub) -> None:
     tc.add_argument(
         "--overwrite", action="store_true", default=None, help="train again into an OUTPUT folder that holds an earlier run"
     )
+    add_report_to(tc)
     tc.add_argument("--seed", type=int, help="default: 42")
     tc.set_defaults(func=main)
 
@@ -135,6 +137,7 @@ def options_from(cli: dict, config_path: str | None = None) -> dict:
     if options["test_size"] + options["val_size"] >= 0.9:
         raise UsageError("test_size + val_size leave less than 10 % of the data for training. Fix: lower them.")
     positive(options, "epochs", "batch_size", "learning_rate", "max_length")
+    report_to(options)
     return options
 
 
@@ -263,6 +266,7 @@ def _train(options: dict, task: dict) -> dict:
         max_length=options["max_length"],
         class_weighting=balanced_weighting(task["label_columns"]) if options["balance_classes"] else None,
         head_init=options["head_init"],
+        report_to=options["report_to"],
         seed=options["seed"],
         resume=options["resume"],
         dataset_name=task["meta"]["name"],

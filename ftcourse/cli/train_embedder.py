@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftcourse.cli.options import CONFIG_HELP, positive, required, resolve, share
+from ftcourse.cli.options import CONFIG_HELP, add_report_to, positive, report_to, required, resolve, share
 from ftcourse.cli.report import print_table, say, short_names, side_by_side
 from ftcourse.data import load_table
 from ftcourse.errors import UsageError
@@ -40,6 +40,7 @@ DEFAULTS: dict = {
     "overwrite": False,  # train again into an output folder that holds an earlier run
     "evaluate_only": False,  # score OUTPUT/model (else the base model) on the held-out part, no training
     "seed": 42,
+    "report_to": "none",  # "tensorboard": event files in OUTPUT/runs beside the JSONL log
 }
 
 TYPES = {
@@ -92,6 +93,7 @@ def add_parser(sub) -> None:
         default=None,
         help="do not train: score OUTPUT/model (else the base model) on the held-out part",
     )
+    add_report_to(te)
     te.add_argument("--seed", type=int, help="default: 42")
     te.set_defaults(func=main)
 
@@ -203,6 +205,7 @@ def _check_options(options: dict, losses) -> None:
     if not 0 <= options["warmup_ratio"] < 1:
         raise UsageError(f"option 'warmup_ratio' must be in [0, 1), got {options['warmup_ratio']}. Fix: e.g. --warmup-ratio 0.1.")
     positive(options, "epochs", "batch_size", "learning_rate", "max_length")
+    report_to(options)
     if options["loss"] and options["loss"] not in losses:
         raise UsageError(f"--loss {options['loss']!r} is not in the registry. Fix: choose one of {sorted(losses)}.")
 
@@ -271,6 +274,7 @@ def _train(options: dict, train: pd.DataFrame, loss: str, val_eval, test_eval, s
         max_seq_length=options["max_length"],
         seed=options["seed"],
         resume=options["resume"],
+        report_to=options["report_to"],
         show_progress=False,
     )
     if not is_main_process():

@@ -22,6 +22,7 @@ from ftcourse.embedder.losses import check_columns, make_loss
 from ftcourse.errors import UsageError
 from ftcourse.models import load_sentence_transformer
 from ftcourse.runtime import is_main_process, mixed_precision, seed_everything
+from ftcourse.tracking import RUNS_DIR, check_report_to, tracking_callbacks
 from ftcourse.training import (
     INFO_FILE,
     LOG_FILE,
@@ -125,6 +126,11 @@ class EmbedderSettings:
     # Continue from the newest complete checkpoint-<step> in output_dir (half-written ones are ignored).
     resume: bool = False
     log_file: str = LOG_FILE  # name of the JSONL log inside output_dir
+    # "tensorboard": also write TensorBoard event files to output_dir/runs (ftcourse.tracking); "none": the JSONL log only.
+    report_to: str = "none"
+
+    def __post_init__(self):
+        self.report_to = check_report_to(self.report_to)  # an online tracker fails here, before the model loads
 
 
 def train_embedder(
@@ -181,7 +187,7 @@ def train_embedder(
     evaluate_before = must_probe or (evaluating if cfg.evaluate_before is None else cfg.evaluate_before)
     keep_best = bool(cfg.save and evaluating)
     args = _training_arguments(out, cfg, model, _rows(train_dataset), evaluating, keep_best, batch_sampler, training_args)
-    callbacks = [JsonlLogCallback(log_path)]
+    callbacks = [JsonlLogCallback(log_path), *tracking_callbacks(cfg.report_to, out / RUNS_DIR)]
     trainer = SentenceTransformerTrainer(
         model, args, train_dataset, eval_dataset, loss=loss, evaluator=evaluator, callbacks=callbacks
     )
@@ -254,6 +260,7 @@ def _start_log(out: Path, log_path: Path, resume: bool) -> Path | None:
     resume_from = last_complete_checkpoint(out, remove_incomplete=is_main_process()) if resume else None
     if resume_from is None and is_main_process():
         log_path.unlink(missing_ok=True)
+        shutil.rmtree(out / RUNS_DIR, ignore_errors=True)  # an earlier run's event files would join this run's curves
     return resume_from
 
 
@@ -326,7 +333,17 @@ def _training_arguments(
 
 
 def _hyperparameters(cfg: EmbedderSettings, model, batch_sampler) -> dict:
-    kept = ("epochs", "batch_size", "learning_rate", "head_learning_rate", "warmup_ratio", "weight_decay", "eval_steps", "seed")
+    kept = (
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "head_learning_rate",
+        "warmup_ratio",
+        "weight_decay",
+        "eval_steps",
+        "seed",
+        "report_to",
+    )
     return {
         **{k: getattr(cfg, k) for k in kept},
         "batch_sampler": str(getattr(batch_sampler, "value", batch_sampler)),

@@ -273,3 +273,54 @@ def test_ece():
     _rejects(checks.check_ece, lambda y, p, n: 0.5)
     with pytest.raises(NotImplementedError):
         checks.check_ece(_stub)
+
+
+def test_legacy_arguments():
+    def right(fit, steps_per_epoch):
+        return {
+            "output_dir": fit["output_path"],
+            "num_train_epochs": fit["epochs"],
+            "learning_rate": fit["optimizer_params"]["lr"],
+            "warmup_steps": fit["warmup_steps"] / (fit["epochs"] * steps_per_epoch),
+            "eval_strategy": "steps",
+            "eval_steps": fit["evaluation_steps"],
+        }
+
+    checks.check_legacy_arguments(right)
+    # An exact step count is as right as the share of the steps.
+    checks.check_legacy_arguments(lambda fit, n: {**right(fit, n), "warmup_steps": fit["warmup_steps"]})
+    with pytest.raises(NotImplementedError):
+        checks.check_legacy_arguments(_stub)
+    _rejects(checks.check_legacy_arguments, lambda fit, n: {**right(fit, n), "evaluation_strategy": "steps"}, "deprecated")
+    _rejects(checks.check_legacy_arguments, lambda fit, n: {**right(fit, n), "warmup_steps": 0.3}, "warmup")
+    _rejects(checks.check_legacy_arguments, lambda fit, n: {**right(fit, n), "eval_strategy": "epoch"}, "eval_strategy")
+
+
+def test_hp_space():
+    def right(trial):
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 1e-5, 1e-3, log=True),
+            "num_train_epochs": trial.suggest_int("num_train_epochs", 1, 3),
+            "warmup_steps": trial.suggest_categorical("warmup_steps", [0.0, 0.1, 0.3]),
+        }
+
+    checks.check_hp_space(right)
+    with pytest.raises(NotImplementedError):
+        checks.check_hp_space(_stub)
+
+    def linear(trial):
+        return {"learning_rate": trial.suggest_float("learning_rate", 1e-5, 1e-3), "num_train_epochs": 1, "warmup_steps": 0.1}
+
+    def old_name(trial):
+        return {**right(trial), "warmup_ratio": 0.1}
+
+    def whole_steps(trial):
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 1e-5, 1e-3, log=True),
+            "num_train_epochs": 1,
+            "warmup_steps": trial.suggest_int("warmup_steps", 0, 100),
+        }
+
+    _rejects(checks.check_hp_space, linear, "linear scale")
+    _rejects(checks.check_hp_space, old_name, "warmup_ratio")
+    _rejects(checks.check_hp_space, whole_steps, "warmup_steps")

@@ -100,7 +100,12 @@ EFFECT_LESSONS = sorted(
 )
 
 
-@pytest.mark.parametrize("lesson", EFFECT_LESSONS)
+# Lessons whose full-profile run is not made yet, with the issue that will make it. The list may only shrink: a test
+# below fails once a listed lesson's reference is committed, so the entry cannot outlive its reason.
+REFERENCE_PENDING = {"11_training_loop": "issue 16: lesson 11 has no full-profile recipe on a CPU yet"}
+
+
+@pytest.mark.parametrize("lesson", sorted(set(EFFECT_LESSONS) - set(REFERENCE_PENDING)))
 def test_every_lesson_that_measures_an_effect_has_its_reference_run_committed(lesson):
     """The lesson's closing table reads notebooks/reference/<lesson>.json; readers who run nothing get docs/reference/<lesson>.html."""
     assert (course.REFERENCE_DIR / f"{lesson}.json").is_file(), f"run bench/reference_runs.py notebooks/{lesson}.ipynb and commit"
@@ -111,3 +116,11 @@ def test_every_lesson_that_measures_an_effect_has_its_reference_run_committed(le
 
 def test_the_training_lessons_all_measure_their_effect():
     assert {"01", "03", "04", "05", "06", "07", "09", "10"} <= {lesson[:2] for lesson in EFFECT_LESSONS}
+
+
+@pytest.mark.parametrize("lesson", sorted(REFERENCE_PENDING))
+def test_a_pending_reference_is_really_missing(lesson):
+    assert lesson in EFFECT_LESSONS, f"{lesson} measures no effect: drop it from REFERENCE_PENDING"
+    assert not (course.REFERENCE_DIR / f"{lesson}.json").exists(), (
+        f"{lesson}'s reference is committed: drop it from REFERENCE_PENDING"
+    )

@@ -46,3 +46,16 @@ def test_every_command_module_is_registered():
 )
 def test_old_flag_spellings_are_aliases_of_the_common_names(argv, key, value):
     assert getattr(build_parser().parse_args(argv), key) == value
+
+
+@pytest.mark.parametrize("command", ["train-classifier", "train-embedder"])
+def test_both_training_commands_take_report_to_and_refuse_an_online_tracker(command, tmp_path):
+    from ftcourse.cli.options import report_to
+    from ftcourse.errors import UsageError
+
+    assert build_parser().parse_args([command, "--report-to", "tensorboard"]).report_to == "tensorboard"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--report-to", "wandb"])
+    options = {"report_to": "wandb"}  # as a --config file would give it, past the flag's choices
+    with pytest.raises(UsageError, match="tensorboard"):
+        report_to(options)
