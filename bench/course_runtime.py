@@ -39,36 +39,70 @@ def _children_rss_mib() -> float:
     return total / 2**20
 
 
+class PeakKernelMemory:
+    """``with PeakKernelMemory() as peak:`` samples the children's resident size every 0.2 s; ``peak.mib`` is the highest."""
+
+    def __init__(self):
+        self.mib, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.mib = max(self.mib, _children_rss_mib())
+            time.sleep(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def measure(notebook: Path, profile: str, workdir: Path, cell_timeout: int | None = None) -> dict:
     """Run one notebook; return its wall time, peak kernel memory, whether it succeeded and its metrics.json.
 
     ``cell_timeout`` (seconds per cell) stops a notebook that runs far longer than expected; that is a result too.
     """
-    peak, stop = [0.0], threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], _children_rss_mib())
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
     start = time.perf_counter()
     error, metrics = None, None
-    try:
-        metrics = run_notebook(notebook, workdir / "executed", workdir / "outputs", profile=profile, timeout=cell_timeout).metrics
-    except Exception as exc:  # a failing notebook is a result too
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    with PeakKernelMemory() as peak:
+        try:
+            metrics = run_notebook(
+                notebook, workdir / "executed", workdir / "outputs", profile=profile, timeout=cell_timeout
+            ).metrics
+        except Exception as exc:  # a failing notebook is a result too
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     seconds = time.perf_counter() - start
-    stop.set()
-    thread.join()
     return {
         "seconds": round(seconds, 1),
-        "peak_kernel_rss_mib": round(peak[0], 1),
+        "peak_kernel_rss_mib": round(peak.mib, 1),
         "ok": error is None,
         "error": error,
         "metrics": metrics,
     }
+
+
+def record(notebook_stem: str, profile: str, measured: dict, note: str | None = None, results: str = "course_runtime") -> Path:
+    """Merge one notebook's measurement into ``bench/results/<results>_<profile>.json`` (and its .md); return the path."""
+    from ftcourse.runtime import pick_device
+
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{results}_{profile}.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
+    for row in summary["notebooks"].values():  # an older file kept one note for all its rows
+        row.setdefault("note", summary.get("note"))
+    summary["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
+    summary["device"] = pick_device()
+    summary["notebooks"][notebook_stem] = {
+        **measured,
+        "measured": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": _commit(),
+        "note": note,
+    }
+    write_summary(summary, profile, path)
+    return path
 
 
 def _commit() -> str:
@@ -82,6 +116,7 @@ def _commit() -> str:
 
 def write_summary(results: dict, profile: str, path: Path) -> None:
     """Write the JSON and a markdown table (run after every notebook, so a long run keeps what it measured)."""
+    results.pop("note", None)  # notes belong to each notebook's row since runs are merged
     results["total_seconds"] = round(sum(r["seconds"] for r in results["notebooks"].values()), 1)
     path.write_text(json.dumps(results, indent=2, sort_keys=True))
     lines = [
@@ -89,7 +124,6 @@ def write_summary(results: dict, profile: str, path: Path) -> None:
         "",
         f"Machine: {results['machine']}; device: {results['device']}.",
         "",
-        *([results["note"], ""] if results.get("note") else []),
         "| notebook | wall time (s) | peak kernel memory (MiB) | ok | measured (commit) |",
         "|---|---|---|---|---|",
     ]
@@ -98,6 +132,8 @@ def write_summary(results: dict, profile: str, path: Path) -> None:
         for k, v in sorted(results["notebooks"].items())
     ]
     lines += ["", f"Total: {results['total_seconds']} s ({results['total_seconds'] / 60:.1f} min)."]
+    notes = [f"- {k}: {v['note']}" for k, v in sorted(results["notebooks"].items()) if v.get("note")]
+    lines += ["", "Conditions:", *notes] if notes else []
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
 
@@ -113,26 +149,14 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds allowed per cell (default: no limit)")
     args = parser.parse_args(argv)
-    from ftcourse.runtime import pick_device
-
     notebooks = [Path(n) for n in args.notebooks] or list_notebooks()
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{args.results}_{args.profile}.json"
-    results = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
-    if args.note:
-        results["note"] = args.note
-    results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
-    results["device"] = pick_device()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.workdir or tmp)
         for notebook in notebooks:
             print(f"{notebook.name} ({args.profile}) ...", flush=True)
-            results["notebooks"][notebook.stem] = {
-                **measure(notebook, args.profile, workdir, args.cell_timeout),
-                "measured": time.strftime("%Y-%m-%d %H:%M"),
-                "commit": _commit(),
-            }
-            write_summary(results, args.profile, path)
+            record(
+                notebook.stem, args.profile, measure(notebook, args.profile, workdir, args.cell_timeout), args.note, args.results
+            )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Each training lesson ends by putting the learner's run beside the committed full
 
 * ``notebooks/reference/<lesson>.json``: the lesson's ``effect`` block (claim, metric, baseline, treatment, both scores,
   the paired 95 % interval of the difference) plus ``profile``, ``device``, ``commit``, ``seconds`` and the date;
+* ``bench/results/course_runtime_<profile>.{json,md}``: the run's wall time and peak kernel memory;
 * ``docs/reference/<lesson>.html``: the executed notebook rendered with its plots, for readers who have not run anything
   (refused when over 1.5 MB, so the repository stays small).
 
@@ -21,6 +22,9 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from course_runtime import PeakKernelMemory
+from course_runtime import record as record_runtime
 
 from ftcourse.course import EFFECT_KEYS, MAKING_REFERENCE_ENV, REFERENCE_DIR
 from ftcourse.files import write_json
@@ -45,7 +49,7 @@ def _commit() -> str:
 def reference_run(notebook: Path, profile: str = "full") -> Path:
     """Run ``notebook`` in ``profile``; write its reference JSON and HTML page; return the JSON's path."""
     os.environ[MAKING_REFERENCE_ENV] = notebook.stem  # the kernel inherits it: the page calls itself the reference run
-    with tempfile.TemporaryDirectory(prefix="ftcourse-reference-") as work:
+    with tempfile.TemporaryDirectory(prefix="ftcourse-reference-") as work, PeakKernelMemory() as peak:
         started = time.perf_counter()
         run = run_notebook(notebook, Path(work) / "executed", Path(work) / "outputs", profile=profile)
         seconds = time.perf_counter() - started
@@ -68,8 +72,23 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         "device": pick_device(),
         "commit": _commit(),
         "seconds": round(seconds),
+        "peak_kernel_rss_mib": round(peak.mib),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
     }
+    threads = os.environ.get("OMP_NUM_THREADS")
+    note = (
+        f"reference run (bench/reference_runs.py), OMP_NUM_THREADS={threads}"
+        if threads
+        else "reference run (bench/reference_runs.py)"
+    )
+    measured = {
+        "seconds": round(seconds, 1),
+        "peak_kernel_rss_mib": round(peak.mib, 1),
+        "ok": True,
+        "error": None,
+        "metrics": run.metrics,
+    }
+    record_runtime(notebook.stem, profile, measured, note)  # bench/results/course_runtime_<profile>: the lesson's time and memory
     return write_json(REFERENCE_DIR / f"{notebook.stem}.json", record)
 
 

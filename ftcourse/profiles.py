@@ -61,6 +61,7 @@ class Profile:
     shipping_speed_texts: int | None = (
         None  # lesson 15: test comments timed per variant and batch size; None = the whole test split
     )
+    shipping_sts_pairs: int | None = None  # lesson 15: STS-B test pairs scored per embedder variant; None = all 1,379
     loop_train_size: int = 1500  # lesson 11: Davidson training tweets (balanced classes) of each classifier run and search trial
     loop_eval_size: int = 1000  # lesson 11: dev tweets (the search's objective) and test tweets, each
     loop_sts_train_size: int = 1000  # lesson 11: STS-B pairs of the hand-built embedding run
@@ -68,6 +69,7 @@ class Profile:
     search_max_epochs: int = 3  # lesson 11: the largest num_train_epochs the search may pick
     overfit_train_size: int = 256  # lesson 11: a deliberately small training set that the model can memorise
     overfit_epochs: int = 20  # lesson 11: the epoch budget that early stopping cuts short
+    loop_test_seeds: int = 3  # lesson 11: seeds per recipe in the test comparison (one run per recipe is a noisy measurement)
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -108,7 +110,8 @@ PROFILES: dict[str, Profile] = {
         search_max_epochs=2,
         overfit_train_size=48,  # 16 tweets per class, three steps per epoch: memorised within a few epochs
         overfit_epochs=10,
-        shipping_speed_texts=128,  # lesson 15: batch 1 runs one forward pass per comment; 128 keep the six timings to seconds
+        shipping_speed_texts=128,
+        shipping_sts_pairs=400,  # lesson 15: three embedder variants x 800 sentences, seconds each  # lesson 15: batch 1 runs one forward pass per comment; 128 keep the six timings to seconds
     ),
     "full": Profile(
         name="full",

@@ -25,8 +25,8 @@ def check_report_to(report_to: str | None) -> str:
     chosen = "none" if report_to is None else str(report_to).lower()
     if chosen not in REPORT_TO_CHOICES:
         raise UsageError(
-            f"report_to={report_to!r} is not supported: choose one of {list(REPORT_TO_CHOICES)} "
-            "(the course tracks runs offline; TensorBoard needs no account)."
+            f"report_to={report_to!r} is not supported. Fix: choose one of {list(REPORT_TO_CHOICES)} "
+            "(--report-to or report_to in --config; the course tracks runs offline, and TensorBoard needs no account)."
         )
     return chosen
 

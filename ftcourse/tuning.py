@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ftcourse.errors import UsageError
+
 
 def token_lengths(tokenizer, texts: Sequence[str]) -> np.ndarray:
     """The number of tokens of each text, special tokens ([CLS], [SEP]) included, before any truncation."""
@@ -29,7 +31,7 @@ def truncated_share(lengths: Sequence[int], max_length: int) -> float:
         A share in [0, 1]; 0.0 for no texts.
     """
     if max_length < 1:
-        raise ValueError(f"max_length must be at least 1, not {max_length}.")
+        raise UsageError(f"truncated_share: max_length={max_length} is not a token budget. Fix: pass a length of at least 1.")
     lengths = np.asarray(lengths)
     return float((lengths > max_length).mean()) if lengths.size else 0.0
 
@@ -54,6 +56,9 @@ def truncation_table(lengths: Sequence[int], budgets: Sequence[int]) -> pd.DataF
 def trials_frame(study) -> pd.DataFrame:
     """An Optuna study's trials as a table: one row per trial, best first.
 
+    Optuna's own ``study.trials_dataframe()``, with the course's column names (``params_`` prefixes dropped,
+    the duration in seconds) and sorted by the objective.
+
     Args:
         study: an ``optuna.Study``, e.g. the one the Trainer's ``hyperparameter_search(backend="optuna",
             storage=..., study_name=...)`` created, reloaded with ``optuna.load_study``.
@@ -63,18 +68,14 @@ def trials_frame(study) -> pd.DataFrame:
         and one column per hyperparameter, sorted with the best objective first (the study's direction decides
         which is best); trials without a value come last.
     """
-    rows = []
-    for trial in study.trials:
-        seconds = (
-            (trial.datetime_complete - trial.datetime_start).total_seconds()
-            if trial.datetime_complete and trial.datetime_start
-            else float("nan")
-        )
-        rows.append(
-            {"trial": trial.number, "state": trial.state.name, "objective": trial.value, "seconds": seconds, **trial.params}
-        )
-    frame = pd.DataFrame(rows)
+    frame = study.trials_dataframe(attrs=("number", "state", "value", "duration", "params"))
     if frame.empty:
         return pd.DataFrame(columns=["trial", "state", "objective", "seconds"])
+    frame = frame.rename(columns={"number": "trial", "value": "objective"})
+    frame = frame.rename(columns=lambda column: column.removeprefix("params_"))
+    frame["seconds"] = frame.pop("duration").dt.total_seconds()
+    frame = frame[
+        ["trial", "state", "objective", "seconds", *[c for c in frame if c not in ("trial", "state", "objective", "seconds")]]
+    ]
     maximise = study.direction.name == "MAXIMIZE"
     return frame.sort_values("objective", ascending=not maximise, na_position="last", ignore_index=True)

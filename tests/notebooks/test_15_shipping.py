@@ -44,6 +44,25 @@ def test_every_variant_was_timed_at_both_batch_sizes(metrics):
         assert all(math.isfinite(v) and v > 0 for v in speeds.values()), name
 
 
+def test_the_embedder_exports_too_and_int8_keeps_its_ranking_close(metrics):
+    embedder = metrics["embedder"]
+    assert embedder["export_check_max_abs_difference"]["model.onnx"] < 1e-4
+    spearman = embedder["sts_spearman"]
+    assert spearman["ONNX Runtime fp32"] == pytest.approx(spearman["PyTorch fp32"], abs=1e-4)  # the same function, up to rounding
+    assert spearman["PyTorch fp32"] > 0.7  # the base MiniLM on STS-B test (lesson 05: 0.82 on all pairs)
+    assert abs(spearman["ONNX Runtime int8"] - spearman["PyTorch fp32"]) < 0.03
+    low, high = embedder["int8_spearman_change_ci"]
+    assert low <= high and high - low < 0.05  # a paired interval over the pairs, not a typed number
+    for name, speeds in embedder["texts_per_s"].items():
+        assert speeds["1"] > 0 and speeds["64"] > 0, name
+
+
+def test_the_command_line_scored_every_test_comment_and_reported_its_rate(metrics):
+    cli = metrics["cli_predict"]
+    assert cli["rows"] == metrics["test_size"]
+    assert cli["texts_per_s"] > 0 and cli["command_seconds"] > 0
+
+
 def test_the_publishing_dry_run_holds_what_a_user_needs(metrics):
     files = set(metrics["published_files"])
     assert {"README.md", "model.safetensors", "config.json", "labels.json", "thresholds.json", "calibration.json"} <= files

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from ftcourse.errors import UsageError
 from ftcourse.tuning import token_lengths, trials_frame, truncated_share, truncation_table
 
 
@@ -13,7 +14,7 @@ def test_truncated_share_counts_texts_strictly_longer_than_the_budget():
     assert truncated_share([3, 5, 8, 13], 5) == 0.5  # 5 tokens fit in 5
     assert truncated_share([3, 5], 100) == 0.0
     assert truncated_share([], 8) == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match="Fix"):
         truncated_share([3], 0)
 
 

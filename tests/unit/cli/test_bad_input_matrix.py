@@ -620,3 +620,47 @@ def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, capsys, monke
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert main(["prepare-data", "--input", str(tmp_path / "x.csv"), "--output", str(locked / "clean")]) == 2
     assert "cannot be written" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags whose values are checked beyond their type: a bad value on the command line (argparse's
+# choices) or in a --config file (the package's own check) stops the command with one clear line.
+
+FLAG_CASES = {
+    ("train-classifier", "--report-to an online tracker"): (
+        "invalid choice: 'wandb'",
+        ("train-classifier", "--data", "{t}/good.csv", "--report-to", "wandb", *TRAIN),
+    ),
+    ("train-classifier", "report_to in --config"): (
+        "report_to='wandb' is not supported",
+        ("train-classifier", "--data", "{t}/good.csv", "--label-columns", "toxic,insult", "--config", "{t}/wandb.json", *TRAIN),
+    ),
+    ("train-embedder", "--report-to an online tracker"): (
+        "invalid choice: 'wandb'",
+        ("train-embedder", "--data", "{t}/pairs.jsonl", "--report-to", "wandb", *EMBED),
+    ),
+    ("train-embedder", "report_to in --config"): (
+        "report_to='wandb' is not supported",
+        ("train-embedder", "--data", "{t}/pairs.jsonl", "--config", "{t}/wandb.json", *EMBED),
+    ),
+}
+
+
+@pytest.mark.parametrize("command, flag", sorted(FLAG_CASES), ids=[f"{c} | {f}" for c, f in sorted(FLAG_CASES)])
+def test_bad_flag_value(command, flag, tmp_path, monkeypatch, capsys, command_fixtures):
+    expect, argv = FLAG_CASES[(command, flag)]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    _files(tmp_path)
+    (tmp_path / "wandb.json").write_text('{"report_to": "wandb"}')
+    argv = [part.format(t=tmp_path, **command_fixtures) for part in argv]
+    capsys.readouterr()
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse refuses a value outside the flag's choices itself
+        code = stop.code
+    assert code == 2, f"{argv} did not fail"
+    err = capsys.readouterr().err.strip()
+    last = err.splitlines()[-1]
+    assert last.startswith(f"ftcourse {command}: error:") and expect in last, err
+    assert "Fix" in last or "choose from" in last, err  # the fix: the choices, or the message's own Fix

@@ -59,3 +59,44 @@ def test_bad_input_is_one_line_and_exit_2(case, expect, trained_toy, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expect in err and "Fix:" in err, err
     assert not (tmp_path / "o").exists()  # refused before any work
+
+
+@pytest.fixture(scope="module")
+def exported_embedder(tiny_bert_dir, tmp_path_factory):
+    from sentence_transformers.sentence_transformer import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    word = Transformer(str(tiny_bert_dir), processor_kwargs={"model_max_length": 16})
+    model = SentenceTransformer(
+        modules=[word, Pooling(word.get_embedding_dimension(), pooling_mode="mean"), Normalize()], device="cpu"
+    )
+    model_dir = tmp_path_factory.mktemp("embedder") / "model"
+    model.save(str(model_dir))
+    out = model_dir.parent / "onnx"
+    assert main(["export", str(model_dir), "--output", str(out), "--quantize"]) == 0
+    return model, out
+
+
+def test_an_embedder_folder_exports_to_onnx_that_embeds_like_pytorch(exported_embedder):
+    from ftcourse.evaluation import pair_cosines
+    from ftcourse.export import load_onnx_embedder
+
+    model, out = exported_embedder
+    assert {"model.onnx", "model_int8.onnx", "embedder.json", "tokenizer.json"} <= {p.name for p in out.iterdir()}
+    texts = ["the cat sat", "a much longer sentence about a dog on a mat that the tokenizer will cut", "good", "bad film"]
+    torch_vectors = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    onnx_vectors = load_onnx_embedder(out).encode(texts, batch_size=3)  # rows in input order across sorted, odd batches
+    np.testing.assert_allclose(onnx_vectors, torch_vectors, atol=1e-5)
+    assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1, atol=1e-5)  # the Normalize module travels in the graph
+    int8 = load_onnx_embedder(out, "model_int8.onnx")
+    assert int8.encode("good").shape == torch_vectors[2].shape  # one text in, one vector out, as SentenceTransformer.encode
+    pairs = __import__("pandas").DataFrame({"sentence1": texts[:2], "sentence2": texts[2:]})
+    np.testing.assert_allclose(pair_cosines(load_onnx_embedder(out), pairs), pair_cosines(model, pairs), atol=1e-5)
+
+
+def test_loading_a_folder_without_an_exported_embedder_names_the_fix(tmp_path):
+    from ftcourse.errors import DataError
+    from ftcourse.export import load_onnx_embedder
+
+    with pytest.raises(DataError, match="ftcourse export"):
+        load_onnx_embedder(tmp_path)
