@@ -56,7 +56,9 @@ def execute(options: dict) -> dict:
         try:
             check_model_dir(options["model_dir"])
         except DataError as error:
-            raise DataError(f"{error} An embedder folder (train-embedder's --output-dir, with modules.json) exports too.") from None
+            raise DataError(
+                f"{error} An embedder folder (train-embedder's --output-dir, with modules.json) exports too."
+            ) from None
     output = Path(options["output"]).expanduser()
     if output.is_dir() and any(output.iterdir()):  # an export is never merged into, nor replaces, an earlier folder
         raise UsageError(f"--output {output}: already exists and holds files. Fix: pass a new or empty folder to --output.")
