@@ -56,6 +56,19 @@ def test_the_effect_block_is_complete(metrics):
     check_effect(metrics["effect"], direction="any")
 
 
+def test_both_recipes_are_scored_over_several_seeds_and_the_effect_is_their_mean(metrics):
+    runs = metrics["test_seeds"]
+    seeds = runs["seeds"]
+    assert len(seeds) >= 3 and len(set(seeds)) == len(seeds)
+    assert len(runs["default_recipe"]) == len(runs["dev_chosen_recipe"]) == len(seeds)
+    effect = metrics["effect"]
+    assert effect["baseline_score"] == pytest.approx(sum(runs["default_recipe"]) / len(seeds), abs=1e-9)
+    assert effect["treatment_score"] == pytest.approx(sum(runs["dev_chosen_recipe"]) / len(seeds), abs=1e-9)
+    assert f"mean of {len(seeds)} seeds" in effect["metric"]
+    # The first default-recipe run is section 2's hand-built one: the same model, so the same test predictions.
+    assert runs["default_recipe"][0] == pytest.approx(metrics["classifier"]["by_hand_test_f1"], abs=1e-9)
+
+
 def test_a_linear_probe_start_beats_a_random_head_on_a_short_run(metrics):
     head = metrics["head"]
     assert all(math.isfinite(v) for v in head.values())
