@@ -7,6 +7,7 @@ initialised scoring head (``num_labels=1``), so it must be trained before it is 
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ftcourse.errors import DataError, UsageError
+from ftcourse.formats import pair_format
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.runtime import mixed_precision, pick_device, seed_everything
 from ftcourse.training import (
@@ -109,6 +111,11 @@ def check_pairs(table: pd.DataFrame, loss: str = "bce", source: str = "the train
             raise DataError(
                 f"{source}: column 'label' must hold numbers in [0, 1] (1 = relevant), e.g. {table['label'].iloc[0]!r} is not. "
                 "Fix: map the labels to 0/1."
+            )
+        if labels.nunique() < 2:
+            raise DataError(
+                f"{source}: every label is {labels.iloc[0]:g} (a single class), so the reranker cannot learn to tell relevant from "
+                "irrelevant. Fix: add label-0 rows, or give question/answer pairs without a label and let negatives be mined."
             )
         return pd.DataFrame({"query": table["query"], "document": table["document"], "label": labels.astype(float)})
     return table[needed].reset_index(drop=True)
@@ -265,3 +272,71 @@ def _training_arguments(out: Path, cfg: CrossEncoderSettings, model, n_rows: int
         report_to="none",
         **mixed_precision(model.device.type),
     )
+
+
+def check_cross_encoder(model: str | os.PathLike) -> str:
+    """The loadable path of a reranker given to ``search --rerank``; a clear error for what cannot be one.
+
+    A local folder must hold a scoring head (``*ForSequenceClassification`` in ``config.json``): loading a
+    bi-encoder as a cross-encoder would silently add a random head and rerank by noise.
+
+    Raises:
+        UsageError: no such folder, or a folder without a scoring head.
+    """
+    text = str(model)
+    path = Path(cross_encoder_path(text)).expanduser()
+    looks_local = text.startswith((".", "/", "~")) or text.count("/") > 1 or path.exists()
+    if not looks_local:
+        return text  # a Hub id, e.g. cross-encoder/ms-marco-MiniLM-L6-v2 (online)
+    if not path.exists():
+        raise UsageError(
+            f"{text}: no such reranker folder. Fix: pass the --output of `ftcourse train-cross-encoder` or a Hub id."
+        )
+    config = path / "config.json"
+    architectures = []
+    if config.is_file():
+        try:
+            architectures = json.loads(config.read_text()).get("architectures") or []
+        except ValueError:
+            architectures = []
+    if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
+        raise UsageError(
+            f"{text}: is not a cross-encoder (its config.json names no sequence-classification head, so it would rerank "
+            "with a random one). Fix: train one with `ftcourse train-cross-encoder --data PAIRS --output DIR` and pass DIR."
+        )
+    return str(path)
+
+
+def reranker_table(df: pd.DataFrame, name: str, loss: str = "bce") -> tuple[pd.DataFrame, bool]:
+    """Bring a table to a reranker's columns (:func:`check_pairs`); say whether its negatives must be mined.
+
+    Accepts ``query``/``document``[/``label``] as they are; ``question``/``answer`` or ``anchor``/``positive``
+    (with an optional ``negative`` column, which becomes label-0 rows); ``sentence1``/``sentence2``/``label`` (0/1)
+    or ``score`` (in [0, 1], a soft label).
+
+    Returns:
+        ``(table, needs_mining)``: ``needs_mining`` is true for positive-only pairs under ``bce``
+        (:func:`mine_reranker_pairs` adds their negatives; the table then has ``anchor``/``positive`` columns).
+
+    Raises:
+        DataError: no known format (the message lists them), or bad texts/labels.
+    """
+    if {"query", "document"} <= set(df.columns):
+        return check_pairs(df, loss, name), False
+    pairs, kind, _ = pair_format(df, name)
+    if kind == "retrieval":
+        if loss == "mnrl":
+            return check_pairs(pairs.rename(columns={"anchor": "query", "positive": "document"}), loss, name), False
+        if "negative" not in pairs:
+            return pairs[["anchor", "positive"]], True
+        rows = [
+            pairs[["anchor", "positive"]].assign(label=1.0),
+            pairs[["anchor", "negative"]].rename(columns={"negative": "positive"}).assign(label=0.0),
+        ]
+        table = pd.concat(rows, ignore_index=True).rename(columns={"anchor": "query", "positive": "document"})
+        return check_pairs(table, loss, name), False
+    label = "score" if kind == "similarity" else "label"
+    table = pairs.rename(columns={"sentence1": "query", "sentence2": "document", label: "label"})
+    if loss == "mnrl":
+        table = table[pd.to_numeric(table["label"], errors="coerce") >= 0.5]
+    return check_pairs(table, loss, name), False
