@@ -60,17 +60,25 @@ def label_candidates(
     return labelled
 
 
-def silver_pairs(labelled: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
-    """The labelled candidates the cross-encoder accepts (``ce_score >= threshold``) as (anchor, positive) pairs.
+def silver_pairs(labelled: pd.DataFrame, threshold: float = 0.5, reference: Sequence[float] | None = None) -> pd.DataFrame:
+    """The labelled candidates the cross-encoder accepts, as (anchor, positive) pairs.
 
     Args:
-        labelled: from :func:`label_candidates` (columns ``query``, ``document``, ``ce_score``).
-        threshold: the lowest accepted score (a sigmoid output: 0.5 = "more likely relevant than not").
+        labelled: from :func:`label_candidates` (columns ``query_index``, ``query``, ``document``, ``ce_score``).
+        threshold: without ``reference``: the lowest accepted score (a sigmoid output: 0.5 = "more likely relevant than not").
+        reference: one score per query (indexed by ``query_index``), e.g. the cross-encoder's score of the query's own
+            gold document: a candidate is accepted when it scores at least as high, whatever the scale of the scores
+            (a briefly trained cross-encoder is rarely calibrated).
 
     Returns:
         Columns ``anchor``, ``positive``, ``ce_score``, best first: the format MNRL trains on.
     """
-    kept = labelled[labelled["ce_score"] >= threshold].sort_values("ce_score", ascending=False)
+    if reference is not None:
+        bar = np.asarray(reference, dtype=float)[labelled["query_index"].to_numpy(dtype=int)]
+        kept = labelled[labelled["ce_score"].to_numpy() >= bar]
+    else:
+        kept = labelled[labelled["ce_score"] >= threshold]
+    kept = kept.sort_values("ce_score", ascending=False)
     return pd.DataFrame({"anchor": kept["query"], "positive": kept["document"], "ce_score": kept["ce_score"]}).reset_index(
         drop=True
     )

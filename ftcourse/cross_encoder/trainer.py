@@ -93,6 +93,7 @@ def check_pairs(table: pd.DataFrame, loss: str = "bce", source: str = "the train
     if loss not in CROSS_ENCODER_LOSSES:
         raise UsageError(f"unknown cross-encoder loss {loss!r}. Fix: choose one of {list(CROSS_ENCODER_LOSSES)}.")
     needed = list(PAIR_COLUMNS if loss == "bce" else PAIR_COLUMNS[:2])
+    negatives = [c for c in table.columns if str(c).startswith("negative")] if loss == "mnrl" else []
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise DataError(
@@ -101,7 +102,7 @@ def check_pairs(table: pd.DataFrame, loss: str = "bce", source: str = "the train
         )
     if table.empty:
         raise DataError(f"{source}: has no rows. Fix: give at least one (query, document) pair.")
-    for column in needed[:2]:
+    for column in [*needed[:2], *negatives]:
         texts = table[column]
         if not texts.map(lambda t: isinstance(t, str) and bool(t.strip())).all():
             raise DataError(f"{source}: column {column!r} holds empty or non-text values. Fix: drop those rows.")
@@ -118,7 +119,7 @@ def check_pairs(table: pd.DataFrame, loss: str = "bce", source: str = "the train
                 "irrelevant. Fix: add label-0 rows, or give question/answer pairs without a label and let negatives be mined."
             )
         return pd.DataFrame({"query": table["query"], "document": table["document"], "label": labels.astype(float)})
-    return table[needed].reset_index(drop=True)
+    return table[[*needed, *negatives]].reset_index(drop=True)
 
 
 def mine_reranker_pairs(
@@ -128,8 +129,12 @@ def mine_reranker_pairs(
     range_max: int = 20,
     relative_margin: float = 0.05,
     batch_size: int = 32,
+    labeled: bool = True,
 ) -> pd.DataFrame:
     """(query, document, label) rows for a reranker: each pair's document (label 1) and hard negatives (label 0).
+
+    With ``labeled=False``: one row per query, columns ``query``, ``document``, ``negative_1`` ... ``negative_n``
+    (for ``mnrl``; queries with fewer than ``num_negatives`` negatives outside the margin are left out).
 
     The negatives are the documents of *other* pairs that ``bi_encoder`` ranks highest for the query
     (``sentence_transformers.util.mine_hard_negatives``), skipping any that score within ``relative_margin``
@@ -159,10 +164,12 @@ def mine_reranker_pairs(
         range_max=range_max,
         relative_margin=relative_margin,
         sampling_strategy="top",
-        output_format="labeled-pair",
+        output_format="labeled-pair" if labeled else "n-tuple",
         batch_size=batch_size,
         verbose=False,
     ).to_pandas()
+    if not labeled:
+        return mined.rename(columns={"anchor": "query", "positive": "document"})
     mined.columns = list(PAIR_COLUMNS)
     mined["label"] = mined["label"].astype(float)
     return mined

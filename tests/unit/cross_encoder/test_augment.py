@@ -50,3 +50,13 @@ def test_labels_and_silver_pairs_keep_what_the_cross_encoder_accepts():
 def test_labelling_nothing_gives_an_empty_table():
     empty = pd.DataFrame(columns=["query_index", "document_index", "bm25", "rank"])
     assert label_candidates(Scorer(), empty, QUESTIONS, DOCUMENTS)["ce_score"].empty
+
+
+def test_silver_pairs_against_each_querys_own_score():
+    found = bm25_candidates(QUESTIONS, DOCUMENTS, top_k=2)
+    labelled = label_candidates(Scorer(), found, QUESTIONS, DOCUMENTS)
+    # query 2 ("...virus") has its candidates scored 0.9 / 0.1; with its own answer at 0.5 only the 0.9 one passes
+    silver = silver_pairs(labelled, reference=[1.0, 1.0, 0.5])
+    assert len(silver) == int(((labelled["query_index"] == 2) & (labelled["ce_score"] >= 0.5)).sum()) >= 1
+    assert set(silver["anchor"]) == {QUESTIONS[2]}
+    assert len(silver_pairs(labelled, reference=[0.0, 0.0, 0.0])) == len(labelled)

@@ -105,3 +105,25 @@ def test_mined_pairs_hold_each_positive_and_its_negatives(tiny_bert_dir):
         assert row["document"] not in set(positives.loc[positives["anchor"] == row["query"], "positive"])
     with pytest.raises(DataError, match="anchor"):
         mine_reranker_pairs(positives.rename(columns={"anchor": "q"}), bi_encoder)
+
+
+def test_mnrl_keeps_mined_negative_columns(tiny_bert_dir, tmp_path):
+    from sentence_transformers.sentence_transformer import SentenceTransformer
+
+    bi_encoder = SentenceTransformer(str(tiny_bert_dir), device="cpu")
+    positives = _pairs(12).query("label == 1").rename(columns={"query": "anchor", "document": "positive"})
+    tuples = mine_reranker_pairs(positives, bi_encoder, num_negatives=1, range_max=6, relative_margin=0.0, labeled=False)
+    assert list(tuples.columns) == ["query", "document", "negative_1"]
+    assert list(check_pairs(tuples, "mnrl").columns) == ["query", "document", "negative_1"]
+    _, history = train_cross_encoder(
+        str(tiny_bert_dir),
+        tuples,
+        "mnrl",
+        output_dir=tmp_path,
+        epochs=1,
+        batch_size=4,
+        max_length=16,
+        save=False,
+        show_progress=False,
+    )
+    assert history["step"].max() >= 1
