@@ -45,5 +45,5 @@ def test_the_effect_blocks_are_complete(metrics):
 
 def test_silver_pairs_came_from_bm25_and_trained_at_the_same_steps(metrics):
     silver = metrics["silver"]
-    assert 0 < silver["candidates"] and 0 <= silver["accepted"] <= silver["candidates"]
+    assert 0 < silver["accepted"] <= silver["candidates"]  # accepted against each question's own answer: some pass
     assert abs(silver["augmented_steps"] - silver["gold_steps"]) <= 1
