@@ -604,3 +604,102 @@ def check_hp_space(hp_space) -> None:
             "draw a share of the steps: floats in [0, 1), e.g. suggest_categorical over [0.0, 0.1, 0.3].",
         )
     _passed(f"a search space of {len(drawn[0])} training arguments, the learning rate on a log scale.")
+
+
+# ---- 12: cross-encoders -------------------------------------------------------------------------
+
+
+def check_rerank(rerank) -> None:
+    """Lesson 12: ``rerank(first_stage, score_pair, k) -> list of document indices``, the full final ranking.
+
+    ``first_stage`` holds one query's bi-encoder score per document; ``score_pair(j)`` is the cross-encoder's score
+    of (query, document j). The top ``k`` by ``first_stage`` come first in the cross-encoder's order (highest first),
+    then every other document in ``first_stage`` order.
+    """
+    first = np.array([0.10, 0.90, 0.50, 0.70, 0.30, 0.80, 0.20])
+    cross = {0: 0.0, 1: 0.2, 2: 0.9, 3: 0.1, 4: 0.95, 5: 0.6, 6: 0.3}
+    calls: list[int] = []
+
+    def score_pair(j):
+        calls.append(int(j))
+        return cross[int(j)]
+
+    expected = [5, 1, 3, 2, 4, 6, 0]  # top 3 by first stage: 1, 5, 3 -> by cross-encoder 5, 1, 3; then 2, 4, 6, 0
+    got = _call(rerank, "rerank", first.copy(), score_pair, 3)
+    try:
+        got = [int(j) for j in got]
+    except TypeError:
+        _fail(f"rerank returned a {type(got).__name__}, not a list of document indices.", "return a list of ints, best first.")
+    if len(set(calls)) > 3:
+        _fail(
+            f"the cross-encoder scored {len(set(calls))} documents for k = 3.",
+            "score only the first stage's top k: one forward pass per scored document is what makes a cross-encoder slow.",
+        )
+    if got == expected[:3]:
+        _fail("only the k reranked documents were returned.", "append every other document after them, in first-stage order.")
+    if sorted(got) != list(range(len(first))):
+        _fail(
+            f"got {got}: not every document exactly once.", "return all documents, each once: the reranked top k, then the rest."
+        )
+    if got[:3] == [3, 1, 5]:
+        _fail("the top k are in ascending cross-encoder order.", "sort by the cross-encoder's score from high to low.")
+    if got[:3] == [1, 5, 3]:
+        _fail("the top k kept the first stage's order.", "reorder the top k by score_pair(j), highest first.")
+    if got[3:] != expected[3:]:
+        _fail(
+            f"after the top k you returned {got[3:]}.",
+            "the documents beyond the top k keep the first stage's order (highest first).",
+        )
+    if got != expected:
+        _fail(
+            f"got {got}.",
+            "take the first stage's top k, sort them by score_pair(j) descending, then append the rest in first-stage order.",
+        )
+    _passed("the cross-encoder reordered only the first stage's top k; the rest kept their place.")
+
+
+def check_labeled_pairs(to_labeled_pairs) -> None:
+    """Lesson 12: ``to_labeled_pairs(triplets) -> DataFrame(query, document, label)`` from mined n-tuples.
+
+    ``triplets`` has columns ``anchor``, ``positive``, ``negative_1`` ... ``negative_n`` (as ``mine_hard_negatives``
+    writes with ``output_format="n-tuple"``); the answer has one row per positive (label 1) and one per negative (label 0).
+    """
+    import pandas as pd
+
+    triplets = pd.DataFrame(
+        {
+            "anchor": ["can dogs get it", "do masks help"],
+            "positive": ["pets rarely catch it", "masks cut droplets"],
+            "negative_1": ["wash your hands", "pets rarely catch it"],
+            "negative_2": ["stay home", "wash your hands"],
+        }
+    )
+    got = _call(to_labeled_pairs, "to_labeled_pairs", triplets.copy())
+    if not isinstance(got, pd.DataFrame) or not {"query", "document", "label"} <= set(got.columns):
+        _fail(
+            "the answer is not a DataFrame with columns query, document, label.",
+            "build pd.DataFrame(rows) with those three columns.",
+        )
+    rows = {(q, d, int(float(label))) for q, d, label in zip(got["query"], got["document"], got["label"], strict=True)}
+    expected = {(a, p, 1) for a, p in zip(triplets["anchor"], triplets["positive"], strict=True)}
+    expected |= {
+        (a, n, 0) for column in ("negative_1", "negative_2") for a, n in zip(triplets["anchor"], triplets[column], strict=True)
+    }
+    if any(label == 1 for q, d, label in rows if (q, d, 0) in expected):
+        _fail("a negative is labelled 1.", "negatives get label 0; only each query's own positive gets 1.")
+    if not {r for r in expected if r[2] == 1} <= rows:
+        _fail(
+            "a query's positive is missing.",
+            "add one (anchor, positive, 1) row per query: the reranker must see what is right too.",
+        )
+    if len(got) == 4 and rows <= expected:
+        _fail(
+            "only the first negative of each query made it into the table.",
+            "loop over every column whose name starts with 'negative'.",
+        )
+    if rows != expected or len(got) != len(expected):
+        _fail(
+            f"got {len(got)} rows; expected {len(expected)} (one positive and two negatives per query).",
+            "one row per (query, document) pair, no duplicates.",
+        )
+    _passed("each query has its positive (label 1) and every mined negative (label 0): ready for BinaryCrossEntropyLoss.")

@@ -70,6 +70,13 @@ class Profile:
     overfit_train_size: int = 256  # lesson 11: a deliberately small training set that the model can memorise
     overfit_epochs: int = 20  # lesson 11: the epoch budget that early stopping cuts short
     loop_test_seeds: int = 3  # lesson 11: seeds per recipe in the test comparison (one run per recipe is a noisy measurement)
+    rerank_max_length: int = 64  # lesson 12: tokens of (question + answer) the cross-encoder reads per pair
+    rerank_negatives: int = 3  # lesson 12: hard negatives mined by the base bi-encoder per FAQ question
+    rerank_epochs: float = 2  # lesson 12: passes of the cross-encoder over its (question, answer, label) pairs
+    rerank_learning_rate: float = 1e-4  # lesson 12: the head starts from random; a higher rate lets it learn in few steps
+    rerank_top_ks: tuple[int, ...] = (5, 10)  # lesson 12: bi-encoder candidates reranked per query (the lesson's effect is at 10)
+    rerank_latency_queries: int | None = 24  # lesson 12: queries timed one at a time per setting; None = all 244
+    silver_per_question: int = 3  # lesson 12: BM25 candidate answers per FAQ question labelled by the cross-encoder
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -110,8 +117,15 @@ PROFILES: dict[str, Profile] = {
         search_max_epochs=2,
         overfit_train_size=48,  # 16 tweets per class, three steps per epoch: memorised within a few epochs
         overfit_epochs=10,
-        shipping_speed_texts=128,
-        shipping_sts_pairs=400,  # lesson 15: three embedder variants x 800 sentences, seconds each  # lesson 15: batch 1 runs one forward pass per comment; 128 keep the six timings to seconds
+        shipping_speed_texts=128,  # lesson 15: batch 1 runs one forward pass per comment; 128 keep the six timings to seconds
+        shipping_sts_pairs=400,  # lesson 15: three embedder variants x 800 sentences, seconds each
+        rerank_max_length=64,  # lesson 12: a question and the start of its answer; 2 epochs over ~750 pairs take about a minute
+        rerank_negatives=3,
+        rerank_epochs=2,
+        rerank_learning_rate=1e-4,
+        rerank_top_ks=(5, 10),
+        rerank_latency_queries=24,
+        silver_per_question=3,
     ),
     "full": Profile(
         name="full",
@@ -137,6 +151,13 @@ PROFILES: dict[str, Profile] = {
         milestone_learning_rate=5e-5,
         milestone_bootstrap=1000,
         milestone_train_size=None,
+        rerank_max_length=256,
+        rerank_negatives=7,
+        rerank_epochs=3,
+        rerank_learning_rate=5e-5,
+        rerank_top_ks=(5, 10, 20, 50),
+        rerank_latency_queries=None,
+        silver_per_question=10,
     ),
 }
 
@@ -155,6 +176,11 @@ FULL_ON_CPU: dict = {
     # AnglE stayed at the base model's score (an earlier reference run) while CosineSimilarityLoss gained.
     "sts_epochs": 1,
     "sts_learning_rate": 5e-5,
+    # lesson 12: on a CPU every reranked candidate costs a forward pass per query; 128 tokens and k <= 20 keep it to minutes
+    # (estimated from the fast run's per-pair time, not yet measured as a full run)
+    "rerank_max_length": 128,
+    "rerank_top_ks": (5, 10, 20),
+    "rerank_latency_queries": 48,
 }
 
 

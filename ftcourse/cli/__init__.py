@@ -24,11 +24,26 @@ from ftcourse.cli import (
     run,
     search,
     train_classifier,
+    train_cross_encoder,
     train_embedder,
 )
 from ftcourse.errors import FtcourseError
 
-COMMANDS = (run, data, env, exercises, train_classifier, predict, prepare_data, train_embedder, evaluate, search, export, publish)
+COMMANDS = (
+    run,
+    data,
+    env,
+    exercises,
+    train_classifier,
+    predict,
+    prepare_data,
+    train_embedder,
+    train_cross_encoder,
+    evaluate,
+    search,
+    export,
+    publish,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -324,3 +324,64 @@ def test_hp_space():
     _rejects(checks.check_hp_space, linear, "linear scale")
     _rejects(checks.check_hp_space, old_name, "warmup_ratio")
     _rejects(checks.check_hp_space, whole_steps, "warmup_steps")
+
+
+def test_rerank():
+    def right(first_stage, score_pair, k):
+        order = [int(j) for j in np.argsort(-first_stage, kind="stable")]
+        return sorted(order[:k], key=lambda j: -score_pair(j)) + order[k:]
+
+    checks.check_rerank(right)
+    with pytest.raises(NotImplementedError, match="still the stub"):
+        checks.check_rerank(_stub)
+
+    def everything(first_stage, score_pair, k):  # reranks the whole corpus: right order for k = all, but slow
+        return sorted(range(len(first_stage)), key=lambda j: -score_pair(j))
+
+    def ascending(first_stage, score_pair, k):
+        order = [int(j) for j in np.argsort(-first_stage, kind="stable")]
+        return sorted(order[:k], key=score_pair) + order[k:]
+
+    def only_top(first_stage, score_pair, k):
+        return right(first_stage, score_pair, k)[:k]
+
+    def rest_by_index(first_stage, score_pair, k):
+        head = right(first_stage, score_pair, k)[:k]
+        return head + [j for j in range(len(first_stage)) if j not in head]
+
+    _rejects(checks.check_rerank, everything, "scored 7 documents")
+    _rejects(checks.check_rerank, ascending, "ascending")
+    _rejects(checks.check_rerank, only_top, "only the k")
+    _rejects(checks.check_rerank, rest_by_index, "beyond the top k")
+    _rejects(
+        checks.check_rerank, lambda first_stage, score_pair, k: [int(j) for j in np.argsort(-first_stage)], "kept the first stage"
+    )
+
+
+def test_labeled_pairs():
+    import pandas as pd
+
+    def right(triplets):
+        rows = [{"query": a, "document": p, "label": 1} for a, p in zip(triplets["anchor"], triplets["positive"], strict=True)]
+        for column in [c for c in triplets.columns if c.startswith("negative")]:
+            rows += [{"query": a, "document": n, "label": 0} for a, n in zip(triplets["anchor"], triplets[column], strict=True)]
+        return pd.DataFrame(rows)
+
+    checks.check_labeled_pairs(right)
+    with pytest.raises(NotImplementedError, match="still the stub"):
+        checks.check_labeled_pairs(_stub)
+
+    def first_negative_only(triplets):
+        return right(triplets.drop(columns=["negative_2"]))
+
+    def all_ones(triplets):
+        return right(triplets).assign(label=1)
+
+    def negatives_only(triplets):
+        table = right(triplets)
+        return table[table["label"] == 0]
+
+    _rejects(checks.check_labeled_pairs, first_negative_only, "first negative")
+    _rejects(checks.check_labeled_pairs, all_ones, "labelled 1")
+    _rejects(checks.check_labeled_pairs, negatives_only, "positive is missing")
+    _rejects(checks.check_labeled_pairs, lambda t: t, "not a DataFrame")

@@ -46,6 +46,7 @@ COMMANDS = (
     "predict",
     "prepare-data",
     "train-embedder",
+    "train-cross-encoder",
     "evaluate",
     "search",
     "run",
@@ -337,6 +338,9 @@ def _files(tmp: Path) -> None:
     pd.DataFrame({"sentence1": ["a cat", "a dog"] * 3, "sentence2": ["the cat", "a mat"] * 3, "label": [1, 3] * 3}).to_csv(
         tmp / "pairs_label3.csv", index=False
     )
+    reranker_pairs = pd.DataFrame({"query": ["a cat", "a dog"] * 3, "document": ["the cat", "a mat"] * 3, "label": [1, 0] * 3})
+    reranker_pairs.assign(label=[1, 3] * 3).to_csv(tmp / "ce_label3.csv", index=False)
+    reranker_pairs.assign(label=1).to_csv(tmp / "ce_one_class.csv", index=False)
     import nbformat
 
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), tmp / "tiny.ipynb")
@@ -354,6 +358,7 @@ def cmd(expect: str, *argv: str) -> Case:
 
 TRAIN = ("--base-model", "{tiny}", "--epochs", "1", "--batch-size", "8", "--max-length", "32")
 EMBED = ("--base-model", "{tiny}", "--epochs", "1", "--batch-size", "4", "--max-seq-length", "32")
+RERANK = ("--base-model", "{tiny}", "--negatives-from", "{tiny}", "--epochs", "1", "--batch-size", "4", "--max-length", "32")
 NO_LABELS_CMD = NotApplicable("the command reads no labels")
 NO_CONFIG_CMD = NotApplicable("the command has no --config")
 WRITES_NOTHING = NotApplicable("the command writes no output file")
@@ -499,6 +504,37 @@ MATRIX.update(
         ("evaluate", "output not writable"): cmd(
             "is a file", "evaluate", "{clf}", "--data", "{t}/good.csv", "--output", "{t}/a_file/p.jsonl"
         ),
+        # train-cross-encoder
+        ("train-cross-encoder", "missing file"): cmd(
+            "no such file", "train-cross-encoder", "--data", "{t}/nowhere.jsonl", *RERANK
+        ),
+        ("train-cross-encoder", "missing column"): cmd(
+            "not a pair table", "train-cross-encoder", "--data", "{t}/good.jsonl", "--output-dir", "{t}/c", *RERANK
+        ),
+        ("train-cross-encoder", "empty file"): cmd(
+            "cannot be read as CSV", "train-cross-encoder", "--data", "{t}/empty.csv", "--output-dir", "{t}/c", *RERANK
+        ),
+        ("train-cross-encoder", "empty text"): cmd(
+            "empty or missing text", "train-cross-encoder", "--data", "{t}/pairs_holes.jsonl", "--output-dir", "{t}/c", *RERANK
+        ),
+        ("train-cross-encoder", "label outside the label map"): cmd(
+            "numbers in [0, 1]", "train-cross-encoder", "--data", "{t}/ce_label3.csv", "--output-dir", "{t}/c", *RERANK
+        ),
+        ("train-cross-encoder", "single class"): cmd(
+            "single class", "train-cross-encoder", "--data", "{t}/ce_one_class.csv", "--output-dir", "{t}/c", *RERANK
+        ),
+        ("train-cross-encoder", "non-UTF-8 bytes"): cmd(
+            "not UTF-8", "train-cross-encoder", "--data", "{t}/latin1.csv", "--output-dir", "{t}/c", *RERANK
+        ),
+        ("train-cross-encoder", "malformed config"): cmd(
+            "is not valid JSON", "train-cross-encoder", "--config", "{t}/broken.json"
+        ),
+        ("train-cross-encoder", "output exists"): cmd(
+            "already holds files", "train-cross-encoder", "--data", "{t}/pairs.jsonl", "--output-dir", "{t}/taken", *RERANK
+        ),
+        ("train-cross-encoder", "output not writable"): cmd(
+            "is a file", "train-cross-encoder", "--data", "{t}/pairs.jsonl", "--output-dir", "{t}/a_file/c", *RERANK
+        ),
         # search
         ("search", "missing file"): cmd("no such file", "search", "{tiny}", "--corpus", "{t}/nowhere.txt", "query"),
         ("search", "missing column"): cmd("no column 'text'", "search", "{tiny}", "--corpus", "{t}/no_text.csv", "query"),
@@ -609,6 +645,27 @@ def test_bad_input(target, kind, tmp_path, monkeypatch, capsys, request):
     assert cell.expect in message and "Fix" in message, message
     if target.startswith("load_dataset"):
         assert str(tmp_path) in message, message  # names the file
+
+
+@pytest.mark.parametrize(
+    ("flags", "expect"),
+    [
+        (["--rerank", "{t}/nowhere"], "no such reranker folder"),
+        (["--rerank", "{tiny}"], "is not a cross-encoder"),  # a bi-encoder would rerank with a random head
+        (["--rerank", "{tiny}", "--top-k", "5", "--candidates", "3"], "below --top-k"),
+        (["--rerank", "{tiny}", "--candidates", "0"], "candidates"),
+    ],
+)
+def test_search_rerank_refuses_what_cannot_rerank(flags, expect, tmp_path, monkeypatch, capsys, tiny_bert_dir):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus.txt").write_text("the cat sat\na dog\n")
+    argv = ["search", str(tiny_bert_dir), "--corpus", str(tmp_path / "corpus.txt"), "a query"]
+    argv += [f.format(t=tmp_path, tiny=tiny_bert_dir) for f in flags]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ftcourse search: error:") and len(err.splitlines()) == 1, err
+    assert expect in err and "Fix" in err, err
 
 
 def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, capsys, monkeypatch):

@@ -26,6 +26,7 @@ def test_every_command_module_is_registered():
         "predict",
         "prepare-data",
         "train-embedder",
+        "train-cross-encoder",
         "evaluate",
         "search",
         "export",
@@ -42,6 +43,8 @@ def test_every_command_module_is_registered():
         (["train-classifier", "--no-preprocessing"], "no_normalize", True),
         (["prepare-data", "--no-preprocessing"], "no_normalize", True),
         (["train-classifier", "--max-seq-length", "32"], "max_length", 32),
+        (["train-cross-encoder", "--output-dir", "x"], "output", "x"),
+        (["train-cross-encoder", "--max-seq-length", "64"], "max_length", 64),
     ],
 )
 def test_old_flag_spellings_are_aliases_of_the_common_names(argv, key, value):
@@ -59,3 +62,12 @@ def test_both_training_commands_take_report_to_and_refuse_an_online_tracker(comm
     options = {"report_to": "wandb"}  # as a --config file would give it, past the flag's choices
     with pytest.raises(UsageError, match="tensorboard"):
         report_to(options)
+
+
+def test_train_cross_encoder_and_search_rerank_parse_their_flags():
+    args = build_parser().parse_args(["train-cross-encoder", "--data", "faq.csv", "--loss", "mnrl", "--num-negatives", "5"])
+    assert (args.data, args.loss, args.num_negatives) == ("faq.csv", "mnrl", 5)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train-cross-encoder", "--loss", "lambda"])
+    args = build_parser().parse_args(["search", "emb", "q", "--corpus", "c.txt", "--rerank", "ce", "--candidates", "30"])
+    assert (args.rerank, args.candidates, args.queries) == ("ce", 30, ["q"])
