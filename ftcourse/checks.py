@@ -437,22 +437,14 @@ def check_thresholds(tune_thresholds) -> None:
     _passed("each label has its own threshold, close to the best F1, and a label with too few positives keeps 0.5.")
 
 
-def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple, label_names) -> None:
-    """Lesson 10: thresholds tuned on the validation split's real probabilities, as lesson 10 tunes them.
-
-    Args:
-        thresholds: the learner's ``{label: threshold}``.
-        validation, test: ``(y_true, y_prob)`` of each split (0/1 matrix, probability matrix, one column per label).
-        label_names: one name per column.
-    """
+def _validation_tuned_problem(thresholds, validation: tuple, test: tuple, names: list) -> None:
+    """Fail unless ``thresholds`` are lesson 10's, tuned on ``validation`` (rounded to the grid's 0.01)."""
     _require_answer(thresholds, "thresholds")
-    names = list(label_names)
     if not isinstance(thresholds, dict) or set(thresholds) != set(names):
         _fail("thresholds should have one entry per label.", f"tune on the validation split: keys {names}.")
     mine = {name: round(float(thresholds[name]), 2) for name in names}
     lesson = {name: round(value, 2) for name, value in tune_label_thresholds(*validation, names).items()}
     if mine == lesson:
-        _passed("your thresholds equal lesson 10's, tuned on the same validation probabilities.")
         return
     if mine == {name: round(value, 2) for name, value in tune_label_thresholds(*test, names).items()}:
         _fail("these thresholds were tuned on the test split.", "tune on (y_val, p_val); the test split only measures.")
@@ -464,6 +456,185 @@ def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple
         "tune every label on its own validation column, the grid 0.01 ... 0.99, lowest threshold on ties, and 0.5 for a "
         "label with fewer than 5 validation positives.",
     )
+
+
+def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple, label_names) -> None:
+    """Lesson 10: thresholds tuned on the validation split's real probabilities, as lesson 10 tunes them.
+
+    Args:
+        thresholds: the learner's ``{label: threshold}``.
+        validation, test: ``(y_true, y_prob)`` of each split (0/1 matrix, probability matrix, one column per label).
+        label_names: one name per column.
+    """
+    _validation_tuned_problem(thresholds, validation, test, list(label_names))
+    _passed("your thresholds equal lesson 10's, tuned on the same validation probabilities.")
+
+
+THRESHOLD_EXPERIMENT_KEYS = ("thresholds", "test_predictions", "macro_f1_at_0_5", "macro_f1_tuned", "difference_ci")
+
+
+def _close(value, expected: float, tol: float = 1e-6) -> bool:
+    try:
+        return math.isclose(float(value), float(expected), abs_tol=tol)
+    except (TypeError, ValueError):
+        return False
+
+
+def _interval(value) -> tuple[float, float] | None:
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return low, high
+
+
+def _same_interval(value, low: float, high: float, tol: float = 1e-6) -> bool:
+    interval = _interval(value)
+    return interval is not None and _close(interval[0], low, tol) and _close(interval[1], high, tol)
+
+
+def _check_paired_interval(interval, y_true, flags_a, flags_b, seed: int, n_resamples: int) -> dict:
+    """Fail unless ``interval`` is the paired bootstrap interval of label macro-F1, B minus A; return the bootstrap."""
+    from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
+
+    paired = paired_bootstrap(label_macro_f1, y_true, flags_a, flags_b, n_resamples=n_resamples, seed=seed)
+    if _same_interval(interval, paired["low"], paired["high"]):
+        return paired
+    _, low, high = bootstrap_ci(label_macro_f1, y_true, flags_b, n_resamples=n_resamples, seed=seed)
+    if _same_interval(interval, low, high):
+        _fail(
+            "difference_ci is the interval of the tuned macro-F1 alone, not of the difference.",
+            "paired_bootstrap(label_macro_f1, y, flags at 0.5, your flags, ...): low and high of tuned minus 0.5.",
+        )
+    if _same_interval(interval, -paired["high"], -paired["low"]):
+        _fail("difference_ci is 0.5 minus tuned.", "pass the flags at 0.5 first and yours second: the delta is tuned minus 0.5.")
+    if _interval(interval) is not None and _close(_interval(interval)[0], paired["low"], 0.05):
+        _fail(
+            "difference_ci is close to the paired interval, but not equal: another seed or number of resamples.",
+            f"pass n_resamples=BOOTSTRAP and seed=SEED ({n_resamples}, {seed}).",
+        )
+    _fail(
+        f"difference_ci is {interval}; from your predictions the paired interval is [{paired['low']:.4f}, {paired['high']:.4f}].",
+        "paired_bootstrap(label_macro_f1, y_test[:, readable], flags at 0.5, your flags, n_resamples=BOOTSTRAP, seed=SEED).",
+    )
+
+
+def check_threshold_experiment(
+    experiment: dict, validation: tuple, test: tuple, label_names, readable, seed: int, n_resamples: int
+) -> None:
+    """Exercise 10, Part B: tuned thresholds vs 0.5 on the test comments, with a paired bootstrap interval.
+
+    The protocol is checked (thresholds chosen on validation only; the test split only measures; the
+    notebook's seed and resamples), and every number is recomputed from the learner's own artefacts.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`THRESHOLD_EXPERIMENT_KEYS`: ``thresholds``
+            ({label: threshold}), ``test_predictions`` (0/1 matrix, test rows x labels, at those thresholds),
+            ``macro_f1_at_0_5`` and ``macro_f1_tuned`` (test macro-F1 over the ``readable`` labels), and
+            ``difference_ci`` ((low, high): 95 % paired bootstrap interval of tuned minus 0.5).
+        validation, test: ``(y_true, y_prob)`` of each split.
+        label_names: one name per column.
+        readable: column indices of the labels with enough test positives to be read.
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    from ftcourse.evaluation import label_macro_f1
+
+    _require_answer(experiment, "experiment")
+    names, cols = list(label_names), list(readable)
+    if not isinstance(experiment, dict) or set(THRESHOLD_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(THRESHOLD_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(THRESHOLD_EXPERIMENT_KEYS)}.")
+    for key in THRESHOLD_EXPERIMENT_KEYS:
+        if experiment[key] is None or experiment[key] is Ellipsis:
+            _fail(f"experiment[{key!r}] has no value yet.", "fill in every key of the task's table.")
+    _validation_tuned_problem(experiment["thresholds"], validation, test, names)
+    (y_val, p_val), (y_test, p_test) = validation, test
+    cut = np.array([float(experiment["thresholds"][name]) for name in names])
+    predictions = np.asarray(experiment["test_predictions"])
+    if predictions.shape != y_test.shape:
+        where = "the validation comments" if predictions.shape == y_val.shape else "other rows"
+        _fail(
+            f"test_predictions has shape {predictions.shape}: predictions for {where}, not the {y_test.shape[0]} test comments.",
+            "cut p_test (test rows x labels) at your thresholds.",
+        )
+    at_half = (p_test >= 0.5).astype(int)
+    if not np.array_equal(predictions.astype(int), (p_test >= cut).astype(int)):
+        if np.array_equal(predictions.astype(int), at_half):
+            _fail(
+                "test_predictions are the flags at 0.5, not at your thresholds.",
+                "compare each column of p_test with its own threshold.",
+            )
+        _fail(
+            "test_predictions do not follow from your thresholds and p_test.",
+            "flag a comment for a label when its probability is >= that label's threshold: (p_test >= cut).astype(int).",
+        )
+    tuned_f1 = label_macro_f1(y_test[:, cols], predictions[:, cols])
+    half_f1 = label_macro_f1(y_test[:, cols], at_half[:, cols])
+    for key, expected, preds in (("macro_f1_tuned", tuned_f1, predictions), ("macro_f1_at_0_5", half_f1, at_half)):
+        value = experiment[key]
+        if _close(value, expected):
+            continue
+        if _close(value, label_macro_f1(y_test, preds)):
+            _fail(
+                f"{key} averages all {len(names)} labels, including labels with fewer than 5 test positives.",
+                "average only the readable labels: label_macro_f1(y_test[:, readable], ...[:, readable]).",
+            )
+        if key == "macro_f1_tuned" and _close(value, label_macro_f1(y_val[:, cols], (p_val >= cut).astype(int)[:, cols])):
+            _fail(f"{key} is the F1 on the validation comments, which chose the thresholds.", "score the test predictions.")
+        _fail(
+            f"{key} is {value}, but your predictions give {expected:.4f}.",
+            "label_macro_f1(y_test[:, readable], ...[:, readable]).",
+        )
+    paired = _check_paired_interval(
+        experiment["difference_ci"], y_test[:, cols], at_half[:, cols], predictions[:, cols], seed, n_resamples
+    )
+    _passed(
+        f"thresholds chosen on validation only; test macro-F1 over {len(cols)} labels {half_f1:.3f} at 0.5 and {tuned_f1:.3f} "
+        f"tuned, difference {tuned_f1 - half_f1:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+VERDICTS = ("gain", "loss", "no clear difference")  # ftcourse.course.verdict's words
+
+
+def check_threshold_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 10, Part C: does tuning demonstrably help on this test split? The verdict and the number, from Part B.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": tuned minus 0.5 test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_threshold_experiment`).
+    """
+    from ftcourse.course import verdict
+
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"verdict", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'verdict' and 'difference'.", "fill in both values of the cell's dict.")
+    if answer["verdict"] is None or answer["difference"] is None:
+        _fail("answer has an empty value.", f"write the verdict (one of {list(VERDICTS)}) and the difference from Part B.")
+    delta = float(experiment["macro_f1_tuned"]) - float(experiment["macro_f1_at_0_5"])
+    difference = answer["difference"]
+    if not _close(difference, delta, 5e-4):
+        if _close(difference, -delta, 5e-4):
+            _fail("difference has the wrong sign: it is 0.5 minus tuned.", "report tuned minus 0.5, as the interval does.")
+        if _close(difference, experiment["macro_f1_tuned"], 5e-4):
+            _fail("difference is the tuned macro-F1 itself, not the change.", "subtract the macro-F1 at 0.5.")
+        _fail(f"difference is {difference}, but Part B gives {delta:+.4f}.", "take tuned minus 0.5 from your experiment.")
+    low, high = _interval(experiment["difference_ci"])
+    expected = verdict({"difference_ci": [low, high]})
+    given = str(answer["verdict"]).strip().lower()
+    if given not in VERDICTS:
+        _fail(f"the verdict {answer['verdict']!r} is not one of {list(VERDICTS)}.", "pick one of the three words.")
+    if given != expected:
+        if given == "gain" and low <= 0 < delta:
+            _fail(
+                f"the difference is positive ({delta:+.3f}), but its interval [{low:+.3f}, {high:+.3f}] holds 0.",
+                "a gain is demonstrated only when the whole interval lies above 0.",
+            )
+        _fail(
+            f"'{given}' does not follow from your interval [{low:+.3f}, {high:+.3f}].",
+            "gain: the whole interval above 0; loss: below 0; no clear difference: it holds 0.",
+        )
+    _passed(f"'{given}': a difference of {delta:+.3f} with the interval [{low:+.3f}, {high:+.3f}].")
 
 
 # ---- 15: calibration -----------------------------------------------------------------------------

@@ -243,6 +243,78 @@ def test_validation_thresholds():
         checks.check_validation_thresholds(_tuned(*validation, names, min_positives=1), validation, test, names)
 
 
+def _threshold_splits():
+    rng = np.random.default_rng(0)
+
+    def split(n, shift):
+        y = (rng.random((n, 3)) < [0.2, 0.1, 0.0]).astype(int)
+        y[[3, 9], 2] = 1  # threat: two positives, not readable
+        return y, np.clip(y * rng.uniform(0.1, 0.5, (n, 3)) + rng.uniform(0, 0.3, (n, 3)) + shift, 0, 1)
+
+    return split(400, 0.0), split(400, 0.15), ["toxic", "obscene", "threat"], [0, 1]
+
+
+def _threshold_experiment(validation, test, names, readable, tune_on=None, seed=7, n_resamples=200):
+    from ftcourse.evaluation import label_macro_f1, paired_bootstrap
+
+    thresholds = _tuned(*(tune_on or validation), names)
+    y_test, p_test = test
+    flags = (p_test >= np.array([thresholds[n] for n in names])).astype(int)
+    paired = paired_bootstrap(
+        label_macro_f1, y_test[:, readable], (p_test >= 0.5)[:, readable], flags[:, readable], n_resamples=n_resamples, seed=seed
+    )
+    return {
+        "thresholds": thresholds,
+        "test_predictions": flags,
+        "macro_f1_at_0_5": paired["metric_a"],
+        "macro_f1_tuned": paired["metric_b"],
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_threshold_experiment_rejects_the_stub_and_wrong_protocols():
+    from ftcourse.evaluation import bootstrap_ci, label_macro_f1
+
+    validation, test, names, readable = _threshold_splits()
+
+    def check(experiment):
+        checks.check_threshold_experiment(experiment, validation, test, names, readable, 7, 200)
+
+    right = _threshold_experiment(validation, test, names, readable)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # Tuned on the test rows: the protocol is broken however good the number looks.
+    _rejects(check, _threshold_experiment(validation, test, names, readable, tune_on=test), "tuned on the test split")
+    # Macro-F1 over every label, the unreadable one included.
+    _rejects(check, {**right, "macro_f1_tuned": label_macro_f1(test[0], right["test_predictions"])}, "including labels")
+    # The interval of the tuned F1 alone, not of the paired difference.
+    alone = bootstrap_ci(label_macro_f1, test[0][:, readable], right["test_predictions"][:, readable], n_resamples=200, seed=7)
+    _rejects(check, {**right, "difference_ci": alone[1:]}, "alone")
+    # Another seed: close to the interval, not equal.
+    _rejects(check, _threshold_experiment(validation, test, names, readable, seed=8), "seed")
+    # Flags at 0.5 reported as the tuned flags.
+    _rejects(check, {**right, "test_predictions": (test[1] >= 0.5).astype(int)}, "at 0.5")
+
+
+def test_threshold_decision_follows_the_interval_and_the_number():
+    validation, test, names, readable = _threshold_splits()
+    experiment = _threshold_experiment(validation, test, names, readable)
+    delta = experiment["macro_f1_tuned"] - experiment["macro_f1_at_0_5"]
+    holds_zero = {**experiment, "difference_ci": (-0.01, 0.05)}
+    checks.check_threshold_decision({"verdict": "no clear difference", "difference": round(delta, 4)}, holds_zero)
+    checks.check_threshold_decision({"verdict": "gain", "difference": delta}, {**experiment, "difference_ci": (0.01, 0.05)})
+
+    def check(answer):
+        checks.check_threshold_decision(answer, holds_zero)
+
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, {"verdict": "gain", "difference": delta}, "holds 0")  # the point estimate read as a verdict
+    _rejects(check, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
+    _rejects(check, {"verdict": "no clear difference", "difference": experiment["macro_f1_tuned"]}, "itself")
+
+
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
     from ftcourse.embedder.losses import list_losses
