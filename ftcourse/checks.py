@@ -392,6 +392,148 @@ def check_class_weights(class_weights) -> None:
     _passed("the rare class weighs most, and the weights average to 1.")
 
 
+WEIGHTINGS = ("none", "sqrt_inverse", "inverse")  # exercise 09's candidates, simplest first (ties go to the simpler)
+WEIGHTING_EXPERIMENT_KEYS = ("weights", "val_predictions", "test_predictions", "chosen", "hate_f1", "difference_ci")
+
+
+def _inverse_weights(labels, n_classes: int, power: float = 1.0) -> np.ndarray:
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=n_classes).astype(float)
+    weights = (1.0 / counts) ** power
+    return weights / weights.mean()
+
+
+def _hate_f1(y_true, y_pred, hate: int) -> float:
+    from ftcourse.evaluation import label_macro_f1
+
+    return label_macro_f1(np.asarray(y_true) == hate, np.asarray(y_pred) == hate)
+
+
+def _check_weights(weights, train_labels, n_classes: int) -> None:
+    expected = {
+        "none": np.ones(n_classes),
+        "sqrt_inverse": _inverse_weights(train_labels, n_classes, 0.5),
+        "inverse": _inverse_weights(train_labels, n_classes),
+    }
+    for option, wanted in expected.items():
+        got = np.asarray(weights[option], dtype=float)
+        if got.shape != wanted.shape or not np.allclose(got, wanted, rtol=1e-6):
+            if got.shape == wanted.shape and option != "none" and np.allclose(got / got.mean(), wanted, rtol=1e-6):
+                _fail(f"weights[{option!r}] do not average to 1.", "divide by their mean, as in Part A.")
+            _fail(
+                f"weights[{option!r}] is {np.round(got, 3).tolist()}, not the {option} weighting of the training tweets.",
+                "none: all 1; inverse: your class_weights(train labels, 3); sqrt_inverse: the square root of 1 / count, "
+                "divided by its mean. Count the training tweets only.",
+            )
+
+
+def _check_weighting_choice(chosen, val_predictions: dict, test_predictions: dict, y_val, y_test, hate: int) -> None:
+    from sklearn.metrics import f1_score
+
+    on_val = {option: _hate_f1(y_val, val_predictions[option], hate) for option in WEIGHTINGS}
+    best = max(WEIGHTINGS, key=lambda option: (on_val[option], -WEIGHTINGS.index(option)))
+    if chosen == best:
+        return
+    on_test = {option: _hate_f1(y_test, test_predictions[option], hate) for option in WEIGHTINGS}
+    if chosen == max(WEIGHTINGS, key=on_test.get):
+        _fail(f"'{chosen}' is the best on the test tweets; on validation '{best}' is.", "choose on val_predictions only.")
+    macro = {option: f1_score(y_val, val_predictions[option], average="macro", zero_division=0) for option in WEIGHTINGS}
+    if chosen == max(WEIGHTINGS, key=macro.get):
+        _fail(f"'{chosen}' has the best validation macro-F1; the task's criterion is hate F1.", f"choose '{best}'.")
+    _fail(
+        f"chosen is {chosen!r}, but validation hate F1 is highest for '{best}' "
+        f"({', '.join(f'{o} {v:.3f}' for o, v in on_val.items())}).",
+        "pick the option with the highest validation hate F1 (the simpler one on a tie).",
+    )
+
+
+def check_weighting_experiment(experiment: dict, train_labels, y_val, y_test, hate: int, seed: int, n_resamples: int) -> None:
+    """Exercise 09, Part B: a class weighting chosen on validation hate F1, measured on test against no weighting.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`WEIGHTING_EXPERIMENT_KEYS`: ``weights`` and
+            ``val_predictions`` / ``test_predictions`` ({option: ...} for each of :data:`WEIGHTINGS`), ``chosen``
+            (an option), ``hate_f1`` ({"none": ..., "chosen": ...} on test) and ``difference_ci`` ((low, high):
+            paired 95 % bootstrap interval of the chosen option's test hate F1 minus no weighting's).
+        train_labels, y_val, y_test: class ids of the training, validation and test tweets.
+        hate: the hate class's id.
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    from sklearn.metrics import f1_score
+
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(WEIGHTING_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(WEIGHTING_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(WEIGHTING_EXPERIMENT_KEYS)}.")
+    y_val, y_test = np.asarray(y_val), np.asarray(y_test)
+    for key, rows in (("weights", None), ("val_predictions", len(y_val)), ("test_predictions", len(y_test))):
+        value = experiment[key]
+        if not isinstance(value, dict) or set(value) != set(WEIGHTINGS):
+            _fail(f"experiment[{key!r}] should hold one entry per option {list(WEIGHTINGS)}.", "loop over WEIGHTINGS.")
+        if rows is not None and any(np.asarray(value[o]).shape != (rows,) for o in WEIGHTINGS):
+            _fail(f"experiment[{key!r}] should hold {rows} class ids per option.", "predict every tweet of that split.")
+    _check_weights(experiment["weights"], train_labels, len(experiment["weights"]["none"]))
+    chosen = experiment["chosen"]
+    if chosen not in WEIGHTINGS:
+        _fail(f"chosen is {chosen!r}.", f"one of {list(WEIGHTINGS)}.")
+    _check_weighting_choice(chosen, experiment["val_predictions"], experiment["test_predictions"], y_val, y_test, hate)
+    none_pred, chosen_pred = (np.asarray(experiment["test_predictions"][o]) for o in ("none", chosen))
+    expected = {"none": _hate_f1(y_test, none_pred, hate), "chosen": _hate_f1(y_test, chosen_pred, hate)}
+    reported = experiment["hate_f1"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("hate_f1 should be {'none': ..., 'chosen': ...}.", "the test hate F1 of no weighting and of your choice.")
+    for key, value in expected.items():
+        if _close(reported[key], value):
+            continue
+        pred = none_pred if key == "none" else chosen_pred
+        if _close(reported[key], f1_score(y_test, pred, average="macro", zero_division=0)):
+            _fail(f"hate_f1[{key!r}] is the macro-F1 over the three classes.", "score the hate class only.")
+        _fail(
+            f"hate_f1[{key!r}] is {reported[key]}, but your test predictions give {value:.4f}.", "hate_f1(y_test, predictions)."
+        )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test == hate,
+        none_pred == hate,
+        chosen_pred == hate,
+        seed,
+        n_resamples,
+        names=("no weighting", chosen),
+        call="paired_bootstrap(hate_f1, y_test, predictions of none, predictions of your choice, n_resamples=BOOTSTRAP, seed=SEED)",
+    )
+    _passed(
+        f"'{chosen}' chosen on validation only; test hate F1 {expected['none']:.3f} without weights and {expected['chosen']:.3f} "
+        f"with, difference {expected['chosen'] - expected['none']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_weighting_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 09, Part C: ship the chosen weighting only if its gain over no weighting is demonstrated.
+
+    Args:
+        answer: ``{"ship": an option of WEIGHTINGS, "difference": chosen minus none test hate F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_weighting_experiment`).
+    """
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"ship", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'ship' and 'difference'.", "fill in both values of the cell's dict.")
+    delta = float(experiment["hate_f1"]["chosen"]) - float(experiment["hate_f1"]["none"])
+    _check_difference(answer["difference"], delta, experiment["hate_f1"]["chosen"], ("no weighting", "your choice"))
+    low, high = _interval(experiment["difference_ci"])
+    expected = experiment["chosen"] if low > 0 else "none"
+    if answer["ship"] != expected:
+        if answer["ship"] == experiment["chosen"]:
+            _fail(
+                f"'{answer['ship']}' beats no weighting by {delta:+.3f}, but the interval [{low:+.3f}, {high:+.3f}] holds 0.",
+                "ship a change only when the whole interval lies above 0; otherwise keep the simpler model ('none').",
+            )
+        _fail(
+            f"'{answer['ship']}' does not follow from Part B: '{experiment['chosen']}' won on validation and its test "
+            f"interval is [{low:+.3f}, {high:+.3f}].",
+            "ship your choice when the whole interval lies above 0, otherwise 'none'.",
+        )
+    _passed(f"ship '{expected}': a test hate-F1 difference of {delta:+.3f}, interval [{low:+.3f}, {high:+.3f}].")
+
+
 # ---- 10: per-label thresholds -----------------------------------------------------------------------
 
 
@@ -493,21 +635,39 @@ def _same_interval(value, low: float, high: float, tol: float = 1e-6) -> bool:
     return interval is not None and _close(interval[0], low, tol) and _close(interval[1], high, tol)
 
 
-def _check_paired_interval(interval, y_true, flags_a, flags_b, seed: int, n_resamples: int) -> dict:
-    """Fail unless ``interval`` is the paired bootstrap interval of label macro-F1, B minus A; return the bootstrap."""
+def _check_difference(difference, delta: float, value_b, names) -> None:
+    """Fail unless ``difference`` is ``delta`` (B minus A) to 3 decimals; name the sign error and B's own score."""
+    a, b = names
+    if _close(difference, delta, 5e-4):
+        return
+    if _close(difference, -delta, 5e-4):
+        _fail(f"difference has the wrong sign: it is {a} minus {b}.", f"report {b} minus {a}, as the interval does.")
+    if _close(difference, value_b, 5e-4):
+        _fail(f"difference is the F1 of {b} itself, not the change.", f"subtract the F1 of {a}.")
+    _fail(f"difference is {difference}, but Part B gives {delta:+.4f}.", f"take {b} minus {a} from your experiment.")
+
+
+def _check_paired_interval(
+    interval, y_true, flags_a, flags_b, seed: int, n_resamples: int, names=("0.5", "tuned"), call=""
+) -> dict:
+    """Fail unless ``interval`` is the paired bootstrap interval of label macro-F1, B minus A; return the bootstrap.
+
+    ``names``: what A and B are, for the messages; ``call``: the paired_bootstrap call the exercise asks for.
+    """
     from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
 
+    a, b = names
     paired = paired_bootstrap(label_macro_f1, y_true, flags_a, flags_b, n_resamples=n_resamples, seed=seed)
     if _same_interval(interval, paired["low"], paired["high"]):
         return paired
     _, low, high = bootstrap_ci(label_macro_f1, y_true, flags_b, n_resamples=n_resamples, seed=seed)
     if _same_interval(interval, low, high):
         _fail(
-            "difference_ci is the interval of the tuned macro-F1 alone, not of the difference.",
-            "paired_bootstrap(label_macro_f1, y, flags at 0.5, your flags, ...): low and high of tuned minus 0.5.",
+            f"difference_ci is the interval of the {b} F1 alone, not of the difference.",
+            f"{call}: the low and high of {b} minus {a}, both scored on the same resampled rows.",
         )
     if _same_interval(interval, -paired["high"], -paired["low"]):
-        _fail("difference_ci is 0.5 minus tuned.", "pass the flags at 0.5 first and yours second: the delta is tuned minus 0.5.")
+        _fail(f"difference_ci is {a} minus {b}.", f"pass the predictions of {a} first and of {b} second: {b} minus {a}.")
     if _interval(interval) is not None and _close(_interval(interval)[0], paired["low"], 0.05):
         _fail(
             "difference_ci is close to the paired interval, but not equal: another seed or number of resamples.",
@@ -515,7 +675,7 @@ def _check_paired_interval(interval, y_true, flags_a, flags_b, seed: int, n_resa
         )
     _fail(
         f"difference_ci is {interval}; from your predictions the paired interval is [{paired['low']:.4f}, {paired['high']:.4f}].",
-        "paired_bootstrap(label_macro_f1, y_test[:, readable], flags at 0.5, your flags, n_resamples=BOOTSTRAP, seed=SEED).",
+        f"{call}.",
     )
 
 
@@ -586,7 +746,13 @@ def check_threshold_experiment(
             "label_macro_f1(y_test[:, readable], ...[:, readable]).",
         )
     paired = _check_paired_interval(
-        experiment["difference_ci"], y_test[:, cols], at_half[:, cols], predictions[:, cols], seed, n_resamples
+        experiment["difference_ci"],
+        y_test[:, cols],
+        at_half[:, cols],
+        predictions[:, cols],
+        seed,
+        n_resamples,
+        call="paired_bootstrap(label_macro_f1, y_test[:, readable], flags at 0.5, your flags, n_resamples=BOOTSTRAP, seed=SEED)",
     )
     _passed(
         f"thresholds chosen on validation only; test macro-F1 over {len(cols)} labels {half_f1:.3f} at 0.5 and {tuned_f1:.3f} "
@@ -612,13 +778,7 @@ def check_threshold_decision(answer: dict, experiment: dict) -> None:
     if answer["verdict"] is None or answer["difference"] is None:
         _fail("answer has an empty value.", f"write the verdict (one of {list(VERDICTS)}) and the difference from Part B.")
     delta = float(experiment["macro_f1_tuned"]) - float(experiment["macro_f1_at_0_5"])
-    difference = answer["difference"]
-    if not _close(difference, delta, 5e-4):
-        if _close(difference, -delta, 5e-4):
-            _fail("difference has the wrong sign: it is 0.5 minus tuned.", "report tuned minus 0.5, as the interval does.")
-        if _close(difference, experiment["macro_f1_tuned"], 5e-4):
-            _fail("difference is the tuned macro-F1 itself, not the change.", "subtract the macro-F1 at 0.5.")
-        _fail(f"difference is {difference}, but Part B gives {delta:+.4f}.", "take tuned minus 0.5 from your experiment.")
+    _check_difference(answer["difference"], delta, experiment["macro_f1_tuned"], ("0.5", "tuned"))
     low, high = _interval(experiment["difference_ci"])
     expected = verdict({"difference_ci": [low, high]})
     given = str(answer["verdict"]).strip().lower()

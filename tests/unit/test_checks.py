@@ -315,6 +315,75 @@ def test_threshold_decision_follows_the_interval_and_the_number():
     _rejects(check, {"verdict": "no clear difference", "difference": experiment["macro_f1_tuned"]}, "itself")
 
 
+def _weighting_case():
+    rng = np.random.default_rng(9)
+    y_train = rng.choice(3, 600, p=[0.06, 0.77, 0.17])
+    y_val, y_test = rng.choice(3, 300, p=[0.1, 0.7, 0.2]), rng.choice(3, 300, p=[0.1, 0.7, 0.2])
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    # On validation "inverse" is best; on test "sqrt_inverse" is: choosing on test picks a different option.
+    val = {"none": noisy(y_val, 0.7), "sqrt_inverse": noisy(y_val, 0.5), "inverse": noisy(y_val, 0.2)}
+    test = {"none": noisy(y_test, 0.7), "sqrt_inverse": noisy(y_test, 0.1), "inverse": noisy(y_test, 0.4)}
+    return y_train, y_val, y_test, val, test
+
+
+def _weighting_experiment(y_train, y_test, val, test, chosen="inverse", seed=7):
+    from ftcourse.evaluation import label_macro_f1, paired_bootstrap
+
+    def hate_f1(y, pred):
+        return label_macro_f1(np.asarray(y) == 0, np.asarray(pred) == 0)
+
+    counts = np.bincount(y_train, minlength=3)
+    inverse, root = 1 / counts, np.sqrt(1 / counts)
+    paired = paired_bootstrap(hate_f1, y_test, test["none"], test[chosen], n_resamples=200, seed=seed)
+    return {
+        "weights": {"none": np.ones(3), "sqrt_inverse": root / root.mean(), "inverse": inverse / inverse.mean()},
+        "val_predictions": val,
+        "test_predictions": test,
+        "chosen": chosen,
+        "hate_f1": {"none": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_weighting_experiment_rejects_the_stub_and_wrong_protocols():
+    from sklearn.metrics import f1_score
+
+    y_train, y_val, y_test, val, test = _weighting_case()
+
+    def check(experiment):
+        checks.check_weighting_experiment(experiment, y_train, y_val, y_test, 0, 7, 200)
+
+    right = _weighting_experiment(y_train, y_test, val, test)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _weighting_experiment(y_train, y_test, val, test, chosen="sqrt_inverse"), "best on the test tweets")
+    macro = f1_score(y_test, test["inverse"], average="macro")
+    _rejects(check, {**right, "hate_f1": {**right["hate_f1"], "chosen": macro}}, "macro-F1 over the three classes")
+    # Weights counted on every tweet (validation and test included), not the training tweets.
+    everything = np.bincount(np.concatenate([y_train, y_val, y_test]), minlength=3)
+    leaked = {**right["weights"], "inverse": (1 / everything) / (1 / everything).mean()}
+    _rejects(check, {**right, "weights": leaked}, "training tweets")
+    _rejects(check, {**right, "difference_ci": right["difference_ci"][::-1]}, "difference_ci")
+
+
+def test_weighting_decision_ships_only_a_demonstrated_gain():
+    y_train, y_val, y_test, val, test = _weighting_case()
+    experiment = _weighting_experiment(y_train, y_test, val, test)
+    delta = experiment["hate_f1"]["chosen"] - experiment["hate_f1"]["none"]
+    above, holds_zero = {**experiment, "difference_ci": (0.02, 0.3)}, {**experiment, "difference_ci": (-0.02, 0.3)}
+    checks.check_weighting_decision({"ship": "inverse", "difference": delta}, above)
+    checks.check_weighting_decision({"ship": "none", "difference": round(delta, 4)}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_weighting_decision(None, above)
+    _rejects(lambda a: checks.check_weighting_decision(a, holds_zero), {"ship": "inverse", "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_weighting_decision(a, above), {"ship": "none", "difference": delta}, "does not follow")
+    _rejects(lambda a: checks.check_weighting_decision(a, above), {"ship": "inverse", "difference": -delta}, "wrong sign")
+
+
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
     from ftcourse.embedder.losses import list_losses
