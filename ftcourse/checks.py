@@ -90,6 +90,130 @@ def check_majority_baseline(majority_predict, macro_f1) -> None:
     _passed("the majority baseline predicts the most frequent class, and macro-F1 averages classes equally.")
 
 
+CHALLENGER_EXPERIMENT_KEYS = ("val_predictions", "chosen", "test_predictions", "hate_f1", "difference_ci")
+
+
+def _lesson01_pipeline(overrides: dict, seed: int):
+    from ftcourse.baselines import tfidf_logreg
+
+    return tfidf_logreg(class_weight="balanced", seed=seed).set_params(**overrides)
+
+
+def _check_refit(name: str, overrides: dict, train, frames: dict, predictions: dict, seed: int, hint: str) -> None:
+    """Fail unless the learner's predictions on each frame equal those of the pipeline refitted on ``train``."""
+    model = _lesson01_pipeline(overrides, seed).fit(train["text"], train["label"])
+    for split_name, frame in frames.items():
+        if not np.array_equal(np.asarray(predictions[split_name]), model.predict(frame["text"])):
+            _fail(f"the {split_name} predictions of {name!r} are not those of {name} trained on `train` with seed SEED.", hint)
+
+
+def _check_reported_hate_f1(reported, predictions: dict, y_test, hate: int) -> dict:
+    """Fail unless ``reported`` holds each model's test hate F1 recomputed from its predictions; return those."""
+    from sklearn.metrics import f1_score
+
+    expected = {name: _hate_f1(y_test, pred, hate) for name, pred in predictions.items()}
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail(f"hate_f1 should have the keys {sorted(expected)}.", "the test hate F1 of each model.")
+    for name, value in expected.items():
+        if _close(reported[name], value):
+            continue
+        if _close(reported[name], f1_score(y_test, predictions[name], average="macro", zero_division=0)):
+            _fail(f"hate_f1[{name!r}] is the macro-F1 over the three classes.", "score the hate class only.")
+        _fail(
+            f"hate_f1[{name!r}] is {reported[name]}, but your test predictions give {value:.4f}.", "hate_f1(y_test, predictions)."
+        )
+    return expected
+
+
+def check_challenger_experiment(experiment: dict, train, val, test, candidates: dict, hate: int, seed: int, n_resamples: int):
+    """Exercise 01, Part B: a challenger to lesson 01's class-weighted TF-IDF + LR, chosen on validation, measured on test.
+
+    The check refits the baseline and the chosen candidate on ``train`` (seconds each) to confirm the learner's
+    predictions, then recomputes the choice, the test hate F1s and the paired interval.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`CHALLENGER_EXPERIMENT_KEYS`: ``val_predictions``
+            ({candidate: class ids on ``val``} for every candidate), ``chosen`` (a candidate), ``test_predictions``
+            ({"baseline": ..., "challenger": ...} on ``test``), ``hate_f1`` (the same two keys, on test) and
+            ``difference_ci`` ((low, high): paired 95 % bootstrap interval of challenger minus baseline hate F1).
+        train, val, test: lesson 01's frames (``text``, ``label``).
+        candidates: ``{name: set_params overrides of ftcourse.baselines.tfidf_logreg}`` (the exercise's ``CANDIDATES``).
+        hate, seed, n_resamples: the hate class id, the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    from sklearn.metrics import f1_score
+
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(CHALLENGER_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(CHALLENGER_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(CHALLENGER_EXPERIMENT_KEYS)}.")
+    y_val, y_test = val["label"].to_numpy(), test["label"].to_numpy()
+    val_predictions, test_predictions = experiment["val_predictions"], experiment["test_predictions"]
+    if not isinstance(val_predictions, dict) or set(val_predictions) != set(candidates):
+        _fail(f"val_predictions should hold one entry per candidate {list(candidates)}.", "loop over CANDIDATES.")
+    if not isinstance(test_predictions, dict) or set(test_predictions) != {"baseline", "challenger"}:
+        _fail("test_predictions should be {'baseline': ..., 'challenger': ...}.", "predict the test tweets with both models.")
+    on_val = {name: _hate_f1(y_val, val_predictions[name], hate) for name in candidates}
+    best = max(candidates, key=on_val.get)  # the first of equal values
+    chosen = experiment["chosen"]
+    if chosen != best:
+        macro = {name: f1_score(y_val, val_predictions[name], average="macro", zero_division=0) for name in candidates}
+        if chosen == max(candidates, key=macro.get):
+            _fail(f"'{chosen}' has the best validation macro-F1; the criterion is hate F1.", f"choose '{best}'.")
+        _fail(
+            f"chosen is {chosen!r}, but validation hate F1 is highest for '{best}' "
+            f"({', '.join(f'{n} {v:.3f}' for n, v in on_val.items())}).",
+            "pick the candidate with the highest validation hate F1 (the first one on a tie); the test tweets take no part.",
+        )
+    _check_refit(
+        "the baseline",
+        {},
+        train,
+        {"test": test},
+        {"test": test_predictions["baseline"]},
+        seed,
+        "the baseline is lesson 01's class-weighted TF-IDF + LR: tfidf_logreg(class_weight='balanced', seed=SEED), unchanged.",
+    )
+    _check_refit(
+        chosen,
+        candidates[chosen],
+        train,
+        {"validation": val, "test": test},
+        {"validation": val_predictions[chosen], "test": test_predictions["challenger"]},
+        seed,
+        "train each candidate on `train` only, with tfidf_logreg(class_weight='balanced', seed=SEED).set_params(**overrides).",
+    )
+    pairs = {name: np.asarray(test_predictions[name]) for name in ("baseline", "challenger")}
+    expected = _check_reported_hate_f1(experiment["hate_f1"], pairs, y_test, hate)
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test == hate,
+        pairs["baseline"] == hate,
+        pairs["challenger"] == hate,
+        seed,
+        n_resamples,
+        names=("baseline", chosen),
+        call="paired_bootstrap(hate_f1, y_test, baseline predictions, challenger predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    )
+    _passed(
+        f"'{chosen}' chosen on validation only; test hate F1 {expected['baseline']:.3f} (baseline) and "
+        f"{expected['challenger']:.3f} ({chosen}), difference {expected['challenger'] - expected['baseline']:+.3f}, "
+        f"95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_challenger_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 01, Part C: replace lesson 01's baseline only if the challenger's gain is demonstrated.
+
+    Args:
+        answer: ``{"ship": "baseline" or the chosen candidate, "difference": challenger minus baseline test hate F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_challenger_experiment`).
+    """
+    delta = float(experiment["hate_f1"]["challenger"]) - float(experiment["hate_f1"]["baseline"])
+    _check_ship_decision(
+        answer, experiment["chosen"], "baseline", delta, experiment["difference_ci"], experiment["hate_f1"]["challenger"]
+    )
+
+
 # ---- 02: pairs -----------------------------------------------------------------------------------
 
 
@@ -506,6 +630,29 @@ def check_weighting_experiment(experiment: dict, train_labels, y_val, y_test, ha
     )
 
 
+def _check_ship_decision(answer, chosen: str, current: str, delta: float, interval, value_b) -> str:
+    """Fail unless ``answer`` ships ``chosen`` exactly when the whole interval lies above 0 (``current`` otherwise)."""
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"ship", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'ship' and 'difference'.", "fill in both values of the cell's dict.")
+    _check_difference(answer["difference"], delta, value_b, (current, chosen))
+    low, high = _interval(interval)
+    expected = chosen if low > 0 else current
+    if answer["ship"] != expected:
+        if answer["ship"] == chosen:
+            _fail(
+                f"'{chosen}' beats '{current}' by {delta:+.3f}, but the interval [{low:+.3f}, {high:+.3f}] holds 0.",
+                f"ship a change only when the whole interval lies above 0; otherwise keep '{current}'.",
+            )
+        _fail(
+            f"'{answer['ship']}' does not follow from Part B: '{chosen}' won on validation and its test "
+            f"interval is [{low:+.3f}, {high:+.3f}].",
+            f"ship '{chosen}' when the whole interval lies above 0, otherwise '{current}'.",
+        )
+    _passed(f"ship '{expected}': a test hate-F1 difference of {delta:+.3f}, interval [{low:+.3f}, {high:+.3f}].")
+    return expected
+
+
 def check_weighting_decision(answer: dict, experiment: dict) -> None:
     """Exercise 09, Part C: ship the chosen weighting only if its gain over no weighting is demonstrated.
 
@@ -513,25 +660,10 @@ def check_weighting_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"ship": an option of WEIGHTINGS, "difference": chosen minus none test hate F1}``.
         experiment: the learner's Part B dict (already checked by :func:`check_weighting_experiment`).
     """
-    _require_answer(answer, "answer")
-    if not isinstance(answer, dict) or {"ship", "difference"} - set(answer):
-        _fail("answer should be a dict with the keys 'ship' and 'difference'.", "fill in both values of the cell's dict.")
     delta = float(experiment["hate_f1"]["chosen"]) - float(experiment["hate_f1"]["none"])
-    _check_difference(answer["difference"], delta, experiment["hate_f1"]["chosen"], ("no weighting", "your choice"))
-    low, high = _interval(experiment["difference_ci"])
-    expected = experiment["chosen"] if low > 0 else "none"
-    if answer["ship"] != expected:
-        if answer["ship"] == experiment["chosen"]:
-            _fail(
-                f"'{answer['ship']}' beats no weighting by {delta:+.3f}, but the interval [{low:+.3f}, {high:+.3f}] holds 0.",
-                "ship a change only when the whole interval lies above 0; otherwise keep the simpler model ('none').",
-            )
-        _fail(
-            f"'{answer['ship']}' does not follow from Part B: '{experiment['chosen']}' won on validation and its test "
-            f"interval is [{low:+.3f}, {high:+.3f}].",
-            "ship your choice when the whole interval lies above 0, otherwise 'none'.",
-        )
-    _passed(f"ship '{expected}': a test hate-F1 difference of {delta:+.3f}, interval [{low:+.3f}, {high:+.3f}].")
+    _check_ship_decision(
+        answer, experiment["chosen"], "none", delta, experiment["difference_ci"], experiment["hate_f1"]["chosen"]
+    )
 
 
 # ---- 10: per-label thresholds -----------------------------------------------------------------------

@@ -384,6 +384,98 @@ def test_weighting_decision_ships_only_a_demonstrated_gain():
     _rejects(lambda a: checks.check_weighting_decision(a, above), {"ship": "inverse", "difference": -delta}, "wrong sign")
 
 
+def _challenger_case():
+    rng = np.random.default_rng(11)
+    words = {0: ["vile", "scum", "hate"], 1: ["damn", "crap", "lol"], 2: ["sunny", "coffee", "news"]}
+    filler = ["the", "a", "today", "really", "just", "so", "my", "you", "crap", "hate", "coffee"]
+
+    def frame(n):
+        labels = rng.choice(3, n, p=[0.15, 0.6, 0.25])
+        # one word of the tweet's class, or of a random class (label noise): hard enough for the candidates to differ
+        cue = [y if rng.random() < 0.6 else rng.integers(0, 3) for y in labels]
+        texts = [" ".join([rng.choice(words[c]), *rng.choice(filler, 5)]) for c in cue]
+        return pd.DataFrame({"text": texts, "label": labels})
+
+    candidates = {"C=0.3": {"logisticregression__C": 0.3}, "word unigrams": {"tfidfvectorizer__ngram_range": (1, 1)}}
+    return frame(300), frame(120), frame(150), candidates
+
+
+def _challenger_experiment(train, val, test, candidates, baseline_weight="balanced", chosen=None, seed=7):
+    from ftcourse.baselines import tfidf_logreg
+    from ftcourse.evaluation import label_macro_f1, paired_bootstrap
+
+    def hate_f1(y, pred):
+        return label_macro_f1(np.asarray(y) == 0, np.asarray(pred) == 0)
+
+    models = {
+        n: tfidf_logreg(class_weight="balanced", seed=seed).set_params(**o).fit(train["text"], train["label"])
+        for n, o in candidates.items()
+    }
+    val_predictions = {n: m.predict(val["text"]) for n, m in models.items()}
+    chosen = chosen or max(candidates, key=lambda n: hate_f1(val["label"], val_predictions[n]))
+    baseline = tfidf_logreg(class_weight=baseline_weight, seed=seed).fit(train["text"], train["label"])
+    tests = {"baseline": baseline.predict(test["text"]), "challenger": models[chosen].predict(test["text"])}
+    paired = paired_bootstrap(
+        hate_f1, test["label"].to_numpy(), tests["baseline"], tests["challenger"], n_resamples=200, seed=seed
+    )
+    return {
+        "val_predictions": val_predictions,
+        "chosen": chosen,
+        "test_predictions": tests,
+        "hate_f1": {"baseline": paired["metric_a"], "challenger": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_challenger_experiment_rejects_the_stub_and_wrong_protocols():
+    from ftcourse.evaluation import bootstrap_ci, label_macro_f1
+
+    train, val, test, candidates = _challenger_case()
+
+    def check(experiment):
+        checks.check_challenger_experiment(experiment, train, val, test, candidates, 0, 7, 200)
+
+    right = _challenger_experiment(train, val, test, candidates)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # An unweighted baseline is not lesson 01's class-weighted one.
+    _rejects(check, _challenger_experiment(train, val, test, candidates, baseline_weight=None), "baseline")
+    # The candidate that lost on validation.
+    loser = next(name for name in candidates if name != right["chosen"])
+    val_f1 = {n: label_macro_f1(val["label"] == 0, np.asarray(p) == 0) for n, p in right["val_predictions"].items()}
+    assert val_f1[loser] < val_f1[right["chosen"]]
+    _rejects(check, {**right, "chosen": loser}, "validation")
+    # Challenger predictions from a model trained on train + validation rows.
+    from ftcourse.baselines import tfidf_logreg
+
+    both = pd.concat([train, val])
+    refit = (
+        tfidf_logreg(class_weight="balanced", seed=7).set_params(**candidates[right["chosen"]]).fit(both["text"], both["label"])
+    )
+    leaked = {**right["test_predictions"], "challenger": refit.predict(test["text"])}
+    assert not np.array_equal(leaked["challenger"], right["test_predictions"]["challenger"])
+    _rejects(check, {**right, "test_predictions": leaked}, "trained on `train`")
+    # The interval of the challenger alone.
+    y = test["label"].to_numpy() == 0
+    alone = bootstrap_ci(label_macro_f1, y, right["test_predictions"]["challenger"] == 0, n_resamples=200, seed=7)
+    _rejects(check, {**right, "difference_ci": alone[1:]}, "alone")
+
+
+def test_challenger_decision_keeps_the_baseline_without_a_demonstrated_gain():
+    train, val, test, candidates = _challenger_case()
+    experiment = {**_challenger_experiment(train, val, test, candidates), "hate_f1": {"baseline": 0.40, "challenger": 0.46}}
+    chosen = experiment["chosen"]
+    delta = experiment["hate_f1"]["challenger"] - experiment["hate_f1"]["baseline"]
+    holds_zero, above = {**experiment, "difference_ci": (-0.05, 0.1)}, {**experiment, "difference_ci": (0.01, 0.1)}
+    checks.check_challenger_decision({"ship": "baseline", "difference": delta}, holds_zero)
+    checks.check_challenger_decision({"ship": chosen, "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_challenger_decision(None, holds_zero)
+    _rejects(lambda a: checks.check_challenger_decision(a, holds_zero), {"ship": chosen, "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_challenger_decision(a, holds_zero), {"ship": "baseline", "difference": -delta}, "wrong sign")
+
+
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
     from ftcourse.embedder.losses import list_losses
