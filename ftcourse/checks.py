@@ -407,6 +407,88 @@ def check_triplet_loss(triplet_loss) -> None:
     _passed("easy triplets cost nothing; hard ones cost by how much they miss the margin.")
 
 
+MARGIN_EXPERIMENT_KEYS = ("dev_predictions", "chosen", "test_predictions", "knn_accuracy", "difference_ci")
+
+
+def _accuracy(y_true, y_pred) -> float:
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def check_margin_experiment(experiment: dict, margins, y_dev, y_test, base_test_predictions, seed: int, n_resamples: int):
+    """Exercise 06, Part B: a triplet margin chosen on dev kNN accuracy, measured on test against the base model.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`MARGIN_EXPERIMENT_KEYS`: ``dev_predictions``
+            ({margin: kNN predictions of the dev tweets} for every margin), ``chosen`` (a margin), ``test_predictions``
+            ({"base": ..., "chosen": ...} kNN predictions of the test tweets), ``knn_accuracy`` (the same keys, on test)
+            and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of chosen minus base accuracy).
+        margins: the exercise's candidate margins.
+        y_dev, y_test: labels of the dev and test tweets.
+        base_test_predictions: the base model's kNN predictions of the test tweets (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(MARGIN_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(MARGIN_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(MARGIN_EXPERIMENT_KEYS)}.")
+    margins, y_dev, y_test = list(margins), np.asarray(y_dev), np.asarray(y_test)
+    dev, test = experiment["dev_predictions"], experiment["test_predictions"]
+    if not isinstance(dev, dict) or sorted(map(float, dev)) != sorted(margins):
+        _fail(f"dev_predictions should hold one entry per margin {margins}.", "train once per margin of MARGINS.")
+    if not isinstance(test, dict) or set(test) != {"base", "chosen"}:
+        _fail("test_predictions should be {'base': ..., 'chosen': ...}.", "kNN predictions of the test tweets by both models.")
+    dev = {float(m): np.asarray(p) for m, p in dev.items()}
+    if any(p.shape != y_dev.shape for p in dev.values()) or any(np.asarray(p).shape != y_test.shape for p in test.values()):
+        _fail("some predictions do not have one label per tweet of their split.", "predict every dev (test) tweet once.")
+    on_dev = {m: _accuracy(y_dev, dev[m]) for m in margins}
+    best = max(margins, key=on_dev.get)  # the first of equal values
+    if not _close(experiment["chosen"], best):
+        _fail(
+            f"chosen is {experiment['chosen']}, but dev kNN accuracy is highest at margin {best} "
+            f"({', '.join(f'{m}: {v:.3f}' for m, v in on_dev.items())}).",
+            "choose on the dev tweets only (the first margin on a tie); the test tweets measure, once.",
+        )
+    if not np.array_equal(np.asarray(test["base"]), np.asarray(base_test_predictions)):
+        _fail("test_predictions['base'] are not the base model's kNN predictions.", "use `base_test`, computed above.")
+    expected = {name: _accuracy(y_test, test[name]) for name in ("base", "chosen")}
+    reported = experiment["knn_accuracy"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("knn_accuracy should be {'base': ..., 'chosen': ...}.", "the test kNN accuracy of both models.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if name == "chosen" and _close(reported[name], on_dev[best]):
+                _fail("knn_accuracy['chosen'] is the dev accuracy, which chose the margin.", "score the test predictions.")
+            _fail(f"knn_accuracy[{name!r}] is {reported[name]}, but your predictions give {value:.4f}.", "accuracy on y_test.")
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        np.asarray(test["base"]),
+        np.asarray(test["chosen"]),
+        seed,
+        n_resamples,
+        names=("base model", f"margin {best}"),
+        call="paired_bootstrap(accuracy, y_test, base predictions, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=_accuracy,
+    )
+    _passed(
+        f"margin {best} chosen on dev only; test kNN accuracy {expected['base']:.3f} (base) and {expected['chosen']:.3f}, "
+        f"difference {expected['chosen'] - expected['base']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_margin_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 06, Part C: does the fine-tune at the chosen margin beat the base model? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test kNN accuracy}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_margin_experiment`).
+    """
+    scores = experiment["knn_accuracy"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 07: in-batch negatives -----------------------------------------------------------------------
 
 
@@ -775,27 +857,29 @@ def _check_difference(difference, delta: float, value_b, names) -> None:
     if _close(difference, -delta, 5e-4):
         _fail(f"difference has the wrong sign: it is {a} minus {b}.", f"report {b} minus {a}, as the interval does.")
     if _close(difference, value_b, 5e-4):
-        _fail(f"difference is the F1 of {b} itself, not the change.", f"subtract the F1 of {a}.")
+        _fail(f"difference is the score of {b} itself, not the change.", f"subtract the score of {a}.")
     _fail(f"difference is {difference}, but Part B gives {delta:+.4f}.", f"take {b} minus {a} from your experiment.")
 
 
 def _check_paired_interval(
-    interval, y_true, flags_a, flags_b, seed: int, n_resamples: int, names=("0.5", "tuned"), call=""
+    interval, y_true, flags_a, flags_b, seed: int, n_resamples: int, names=("0.5", "tuned"), call="", metric=None
 ) -> dict:
     """Fail unless ``interval`` is the paired bootstrap interval of label macro-F1, B minus A; return the bootstrap.
 
-    ``names``: what A and B are, for the messages; ``call``: the paired_bootstrap call the exercise asks for.
+    ``names``: what A and B are, for the messages; ``call``: the paired_bootstrap call the exercise asks for;
+    ``metric``: ``metric(y_true, predictions)``, default :func:`ftcourse.evaluation.label_macro_f1`.
     """
     from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
 
     a, b = names
-    paired = paired_bootstrap(label_macro_f1, y_true, flags_a, flags_b, n_resamples=n_resamples, seed=seed)
+    metric = metric or label_macro_f1
+    paired = paired_bootstrap(metric, y_true, flags_a, flags_b, n_resamples=n_resamples, seed=seed)
     if _same_interval(interval, paired["low"], paired["high"]):
         return paired
-    _, low, high = bootstrap_ci(label_macro_f1, y_true, flags_b, n_resamples=n_resamples, seed=seed)
+    _, low, high = bootstrap_ci(metric, y_true, flags_b, n_resamples=n_resamples, seed=seed)
     if _same_interval(interval, low, high):
         _fail(
-            f"difference_ci is the interval of the {b} F1 alone, not of the difference.",
+            f"difference_ci is the interval of the {b} score alone, not of the difference.",
             f"{call}: the low and high of {b} minus {a}, both scored on the same resampled rows.",
         )
     if _same_interval(interval, -paired["high"], -paired["low"]):
@@ -895,13 +979,8 @@ def check_threshold_experiment(
 VERDICTS = ("gain", "loss", "no clear difference")  # ftcourse.course.verdict's words
 
 
-def check_threshold_decision(answer: dict, experiment: dict) -> None:
-    """Exercise 10, Part C: does tuning demonstrably help on this test split? The verdict and the number, from Part B.
-
-    Args:
-        answer: ``{"verdict": one of VERDICTS, "difference": tuned minus 0.5 test macro-F1}``.
-        experiment: the learner's Part B dict (already checked by :func:`check_threshold_experiment`).
-    """
+def _check_verdict(answer, delta: float, value_b, interval, names) -> str:
+    """Fail unless ``answer`` holds the verdict of ``interval`` and the difference ``delta`` (B minus A)."""
     from ftcourse.course import verdict
 
     _require_answer(answer, "answer")
@@ -909,9 +988,8 @@ def check_threshold_decision(answer: dict, experiment: dict) -> None:
         _fail("answer should be a dict with the keys 'verdict' and 'difference'.", "fill in both values of the cell's dict.")
     if answer["verdict"] is None or answer["difference"] is None:
         _fail("answer has an empty value.", f"write the verdict (one of {list(VERDICTS)}) and the difference from Part B.")
-    delta = float(experiment["macro_f1_tuned"]) - float(experiment["macro_f1_at_0_5"])
-    _check_difference(answer["difference"], delta, experiment["macro_f1_tuned"], ("0.5", "tuned"))
-    low, high = _interval(experiment["difference_ci"])
+    _check_difference(answer["difference"], delta, value_b, names)
+    low, high = _interval(interval)
     expected = verdict({"difference_ci": [low, high]})
     given = str(answer["verdict"]).strip().lower()
     if given not in VERDICTS:
@@ -927,6 +1005,18 @@ def check_threshold_decision(answer: dict, experiment: dict) -> None:
             "gain: the whole interval above 0; loss: below 0; no clear difference: it holds 0.",
         )
     _passed(f"'{given}': a difference of {delta:+.3f} with the interval [{low:+.3f}, {high:+.3f}].")
+    return given
+
+
+def check_threshold_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 10, Part C: does tuning demonstrably help on this test split? The verdict and the number, from Part B.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": tuned minus 0.5 test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_threshold_experiment`).
+    """
+    delta = float(experiment["macro_f1_tuned"]) - float(experiment["macro_f1_at_0_5"])
+    _check_verdict(answer, delta, experiment["macro_f1_tuned"], experiment["difference_ci"], ("0.5", "tuned"))
 
 
 # ---- 15: calibration -----------------------------------------------------------------------------

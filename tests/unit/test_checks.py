@@ -476,6 +476,62 @@ def test_challenger_decision_keeps_the_baseline_without_a_demonstrated_gain():
     _rejects(lambda a: checks.check_challenger_decision(a, holds_zero), {"ship": "baseline", "difference": -delta}, "wrong sign")
 
 
+def _margin_case(seed=7, chosen=None):
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(6)
+    y_dev, y_test = rng.integers(0, 3, 150), rng.integers(0, 3, 150)
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    dev = {0.5: noisy(y_dev, 0.3), 5.0: noisy(y_dev, 0.6)}  # 0.5 is best on dev
+    base, tuned = noisy(y_test, 0.6), {0.5: noisy(y_test, 0.3), 5.0: noisy(y_test, 0.1)}  # 5.0 would be best on test
+    chosen = chosen or 0.5
+    paired = paired_bootstrap(lambda y, p: float(np.mean(y == p)), y_test, base, tuned[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_predictions": dev,
+        "chosen": chosen,
+        "test_predictions": {"base": base, "chosen": tuned[chosen]},
+        "knn_accuracy": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, base
+
+
+def test_margin_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, base = _margin_case()
+
+    def check(experiment):
+        checks.check_margin_experiment(experiment, (0.5, 5.0), y_dev, y_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _margin_case(chosen=5.0)[0], "dev kNN accuracy is highest")  # chosen on test
+    dev_accuracy = float(np.mean(right["dev_predictions"][0.5] == y_dev))
+    _rejects(check, {**right, "knn_accuracy": {**right["knn_accuracy"], "chosen": dev_accuracy}}, "dev accuracy")
+    _rejects(check, _margin_case(seed=8)[0], "seed")
+    _rejects(
+        check, {**right, "test_predictions": {**right["test_predictions"], "base": right["test_predictions"]["chosen"]}}, "base"
+    )
+
+
+def test_margin_decision_reads_the_interval():
+    experiment = _margin_case()[0]
+    delta = experiment["knn_accuracy"]["chosen"] - experiment["knn_accuracy"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.01, 0.2)}
+    checks.check_margin_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_margin_decision(None, holds_zero)
+    _rejects(lambda a: checks.check_margin_decision(a, holds_zero), {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(
+        lambda a: checks.check_margin_decision(a, holds_zero),
+        {"verdict": "no clear difference", "difference": -delta},
+        "wrong sign",
+    )
+
+
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
     from ftcourse.embedder.losses import list_losses
