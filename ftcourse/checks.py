@@ -304,6 +304,54 @@ def check_contrastive_loss(contrastive_loss) -> None:
     _passed("positives are pulled together, negatives pushed out to the margin and no further.")
 
 
+def _average_precision(y_true, scores) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(np.asarray(y_true), np.asarray(scores)))
+
+
+def check_loss_experiment(experiment: dict, losses, y_dev, y_test, base_test_scores, seed: int, n_resamples: int) -> None:
+    """Exercise 04, Part B: a pair loss chosen on dev average precision, measured on test against the base model.
+
+    Args:
+        experiment: the learner's dict: ``dev_scores`` ({loss: cosine similarity of each dev pair} for every loss),
+            ``chosen`` (a loss name), ``test_scores`` ({"base": ..., "chosen": ...} cosines of the test pairs),
+            ``average_precision`` (the same keys, on test) and ``difference_ci`` ((low, high): paired 95 % bootstrap
+            interval of chosen minus base AP).
+        losses: the exercise's candidate loss names.
+        y_dev, y_test: the 0/1 paraphrase labels of the dev and test pairs.
+        base_test_scores: the base model's cosines of the test pairs (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "dev": "dev_scores",
+        "test": "test_scores",
+        "score": "average_precision",
+        "metric": _average_precision,
+        "option": "loss",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(average_precision_score, y_test, base cosines, chosen cosines, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, losses, y_dev, y_test, base_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev only; test AP {paired['metric_a']:.3f} (base) and {paired['metric_b']:.3f}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_loss_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 04, Part C: does the fine-tune with the chosen loss beat the base model? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test AP}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_loss_experiment`).
+    """
+    scores = experiment["average_precision"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 05: choosing a loss ------------------------------------------------------------------------
 
 LOSS_CHOICES = {
@@ -407,18 +455,71 @@ def check_triplet_loss(triplet_loss) -> None:
     _passed("easy triplets cost nothing; hard ones cost by how much they miss the margin.")
 
 
-MARGIN_EXPERIMENT_KEYS = ("dev_predictions", "chosen", "test_predictions", "knn_accuracy", "difference_ci")
-
-
 def _accuracy(y_true, y_pred) -> float:
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed: int, n_resamples: int, spec: dict) -> dict:
+    """Shared by exercises 04 and 06: an option chosen on dev, its test outputs compared with the base model's.
+
+    ``experiment`` holds ``spec["dev"]`` ({option: dev outputs}), ``chosen``, ``spec["test"]`` ({"base", "chosen"}: test
+    outputs), ``spec["score"]`` (the same keys: test scores) and ``difference_ci``. ``spec`` also names the ``metric``
+    (``metric(y, outputs)``, higher is better), what an ``option`` is, the ``paired_bootstrap`` ``call`` to show, and
+    ``base_name`` (the notebook variable with the base model's test outputs). Returns the paired bootstrap.
+    """
+    keys = (spec["dev"], "chosen", spec["test"], spec["score"], "difference_ci")
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(keys) - set(experiment):
+        missing = sorted(set(keys) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(keys)}.")
+    options, y_dev, y_test, metric = list(options), np.asarray(y_dev), np.asarray(y_test), spec["metric"]
+    dev, test = experiment[spec["dev"]], experiment[spec["test"]]
+    if not isinstance(dev, dict) or sorted(map(str, dev)) != sorted(map(str, options)):
+        _fail(f"{spec['dev']} should hold one entry per {spec['option']} of {options}.", "loop over every candidate once.")
+    if not isinstance(test, dict) or set(test) != {"base", "chosen"}:
+        _fail(f"{spec['test']} should be {{'base': ..., 'chosen': ...}}.", "the test outputs of both models.")
+    dev = {option: np.asarray(dev[option]) for option in options}
+    if any(d.shape != y_dev.shape for d in dev.values()) or any(np.asarray(t).shape != y_test.shape for t in test.values()):
+        _fail("some outputs do not have one value per row of their split.", "score every dev (test) row once.")
+    on_dev = {option: float(metric(y_dev, dev[option])) for option in options}
+    best = max(options, key=on_dev.get)  # the first of equal values
+    if experiment["chosen"] != best:
+        _fail(
+            f"chosen is {experiment['chosen']!r}, but the dev score is highest for {best!r} "
+            f"({', '.join(f'{o}: {v:.3f}' for o, v in on_dev.items())}).",
+            f"choose the {spec['option']} on the dev rows only (the first on a tie); the test rows measure, once.",
+        )
+    if not np.allclose(np.asarray(test["base"], dtype=float), np.asarray(base_test, dtype=float)):
+        _fail(f"{spec['test']}['base'] are not the base model's test outputs.", f"use `{spec['base_name']}`, computed above.")
+    expected = {name: float(metric(y_test, test[name])) for name in ("base", "chosen")}
+    reported = experiment[spec["score"]]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail(f"{spec['score']} should be {{'base': ..., 'chosen': ...}}.", "the test score of both models.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if name == "chosen" and _close(reported[name], on_dev[best]):
+                _fail(f"{spec['score']}['chosen'] is the dev score, which made the choice.", "score the test outputs.")
+            _fail(f"{spec['score']}[{name!r}] is {reported[name]}, but your outputs give {value:.4f}.", "score y_test.")
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        np.asarray(test["base"]),
+        np.asarray(test["chosen"]),
+        seed,
+        n_resamples,
+        names=("base model", str(best)),
+        call=spec["call"],
+        metric=metric,
+    )
+    print(f"dev scores: {', '.join(f'{o}: {v:.3f}' for o, v in on_dev.items())}")
+    return {**paired, "best": best}
 
 
 def check_margin_experiment(experiment: dict, margins, y_dev, y_test, base_test_predictions, seed: int, n_resamples: int):
     """Exercise 06, Part B: a triplet margin chosen on dev kNN accuracy, measured on test against the base model.
 
     Args:
-        experiment: the learner's dict with the keys :data:`MARGIN_EXPERIMENT_KEYS`: ``dev_predictions``
+        experiment: the learner's dict with the keys ``dev_predictions``
             ({margin: kNN predictions of the dev tweets} for every margin), ``chosen`` (a margin), ``test_predictions``
             ({"base": ..., "chosen": ...} kNN predictions of the test tweets), ``knn_accuracy`` (the same keys, on test)
             and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of chosen minus base accuracy).
@@ -427,52 +528,19 @@ def check_margin_experiment(experiment: dict, margins, y_dev, y_test, base_test_
         base_test_predictions: the base model's kNN predictions of the test tweets (computed by the notebook).
         seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
     """
-    _require_answer(experiment, "experiment")
-    if not isinstance(experiment, dict) or set(MARGIN_EXPERIMENT_KEYS) - set(experiment):
-        missing = sorted(set(MARGIN_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
-        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(MARGIN_EXPERIMENT_KEYS)}.")
-    margins, y_dev, y_test = list(margins), np.asarray(y_dev), np.asarray(y_test)
-    dev, test = experiment["dev_predictions"], experiment["test_predictions"]
-    if not isinstance(dev, dict) or sorted(map(float, dev)) != sorted(margins):
-        _fail(f"dev_predictions should hold one entry per margin {margins}.", "train once per margin of MARGINS.")
-    if not isinstance(test, dict) or set(test) != {"base", "chosen"}:
-        _fail("test_predictions should be {'base': ..., 'chosen': ...}.", "kNN predictions of the test tweets by both models.")
-    dev = {float(m): np.asarray(p) for m, p in dev.items()}
-    if any(p.shape != y_dev.shape for p in dev.values()) or any(np.asarray(p).shape != y_test.shape for p in test.values()):
-        _fail("some predictions do not have one label per tweet of their split.", "predict every dev (test) tweet once.")
-    on_dev = {m: _accuracy(y_dev, dev[m]) for m in margins}
-    best = max(margins, key=on_dev.get)  # the first of equal values
-    if not _close(experiment["chosen"], best):
-        _fail(
-            f"chosen is {experiment['chosen']}, but dev kNN accuracy is highest at margin {best} "
-            f"({', '.join(f'{m}: {v:.3f}' for m, v in on_dev.items())}).",
-            "choose on the dev tweets only (the first margin on a tie); the test tweets measure, once.",
-        )
-    if not np.array_equal(np.asarray(test["base"]), np.asarray(base_test_predictions)):
-        _fail("test_predictions['base'] are not the base model's kNN predictions.", "use `base_test`, computed above.")
-    expected = {name: _accuracy(y_test, test[name]) for name in ("base", "chosen")}
-    reported = experiment["knn_accuracy"]
-    if not isinstance(reported, dict) or set(reported) != set(expected):
-        _fail("knn_accuracy should be {'base': ..., 'chosen': ...}.", "the test kNN accuracy of both models.")
-    for name, value in expected.items():
-        if not _close(reported[name], value):
-            if name == "chosen" and _close(reported[name], on_dev[best]):
-                _fail("knn_accuracy['chosen'] is the dev accuracy, which chose the margin.", "score the test predictions.")
-            _fail(f"knn_accuracy[{name!r}] is {reported[name]}, but your predictions give {value:.4f}.", "accuracy on y_test.")
-    paired = _check_paired_interval(
-        experiment["difference_ci"],
-        y_test,
-        np.asarray(test["base"]),
-        np.asarray(test["chosen"]),
-        seed,
-        n_resamples,
-        names=("base model", f"margin {best}"),
-        call="paired_bootstrap(accuracy, y_test, base predictions, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
-        metric=_accuracy,
-    )
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "knn_accuracy",
+        "metric": _accuracy,
+        "option": "margin",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(accuracy, y_test, base predictions, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, margins, y_dev, y_test, base_test_predictions, seed, n_resamples, spec)
     _passed(
-        f"margin {best} chosen on dev only; test kNN accuracy {expected['base']:.3f} (base) and {expected['chosen']:.3f}, "
-        f"difference {expected['chosen'] - expected['base']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+        f"margin {paired['best']} chosen on dev only; test kNN accuracy {paired['metric_a']:.3f} (base) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
     )
 
 

@@ -508,9 +508,9 @@ def test_margin_experiment_rejects_the_stub_and_wrong_protocols():
     check(right)
     with pytest.raises(CheckFailed, match="no value"):
         check(None)
-    _rejects(check, _margin_case(chosen=5.0)[0], "dev kNN accuracy is highest")  # chosen on test
+    _rejects(check, _margin_case(chosen=5.0)[0], "dev score is highest")  # chosen on test
     dev_accuracy = float(np.mean(right["dev_predictions"][0.5] == y_dev))
-    _rejects(check, {**right, "knn_accuracy": {**right["knn_accuracy"], "chosen": dev_accuracy}}, "dev accuracy")
+    _rejects(check, {**right, "knn_accuracy": {**right["knn_accuracy"], "chosen": dev_accuracy}}, "dev score")
     _rejects(check, _margin_case(seed=8)[0], "seed")
     _rejects(
         check, {**right, "test_predictions": {**right["test_predictions"], "base": right["test_predictions"]["chosen"]}}, "base"
@@ -529,6 +529,63 @@ def test_margin_decision_reads_the_interval():
         lambda a: checks.check_margin_decision(a, holds_zero),
         {"verdict": "no clear difference", "difference": -delta},
         "wrong sign",
+    )
+
+
+def _loss_case(seed=7, chosen="online_contrastive"):
+    from sklearn.metrics import average_precision_score
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(4)
+    y_dev, y_test = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+
+    def cosines(y, signal):
+        return signal * y + rng.normal(0, 1, len(y))
+
+    dev = {"contrastive": cosines(y_dev, 0.8), "online_contrastive": cosines(y_dev, 1.5)}  # online wins on dev
+    base, test = cosines(y_test, 0.5), {"contrastive": cosines(y_test, 2.5), "online_contrastive": cosines(y_test, 1.5)}
+    paired = paired_bootstrap(average_precision_score, y_test, base, test[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_scores": dev,
+        "chosen": chosen,
+        "test_scores": {"base": base, "chosen": test[chosen]},
+        "average_precision": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, base
+
+
+def test_loss_experiment_rejects_the_stub_and_wrong_protocols():
+    from sklearn.metrics import average_precision_score
+
+    right, y_dev, y_test, base = _loss_case()
+
+    def check(experiment):
+        checks.check_loss_experiment(experiment, ("contrastive", "online_contrastive"), y_dev, y_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _loss_case(chosen="contrastive")[0], "dev score is highest")  # the loss that wins on test
+    dev_ap = average_precision_score(y_dev, right["dev_scores"]["online_contrastive"])
+    _rejects(check, {**right, "average_precision": {**right["average_precision"], "chosen": dev_ap}}, "dev score")
+    _rejects(check, {**right, "difference_ci": (-right["difference_ci"][1], -right["difference_ci"][0])}, "base model minus")
+
+
+def test_loss_decision_reads_the_interval():
+    experiment = _loss_case()[0]
+    delta = experiment["average_precision"]["chosen"] - experiment["average_precision"]["base"]
+    holds_zero, above = {**experiment, "difference_ci": (-0.01, 0.1)}, {**experiment, "difference_ci": (0.01, 0.1)}
+    checks.check_loss_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    checks.check_loss_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_loss_decision(None, holds_zero)
+    _rejects(lambda a: checks.check_loss_decision(a, holds_zero), {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(
+        lambda a: checks.check_loss_decision(a, above),
+        {"verdict": "gain", "difference": experiment["average_precision"]["chosen"]},
+        "itself",
     )
 
 
