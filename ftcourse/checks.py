@@ -272,6 +272,48 @@ def check_pair_features(pair_features) -> None:
     _passed("features are (u, v, |u - v|), the input SoftmaxLoss's classifier sees.")
 
 
+def check_feature_experiment(experiment: dict, feature_sets, y_dev, y_test, base_test_predictions, seed: int, n_resamples: int):
+    """Exercise 03, Part B: pair features chosen on dev accuracy, measured on test against the features (u, v).
+
+    Args:
+        experiment: the learner's dict: ``dev_predictions`` ({feature set: predictions of the dev pairs} for every
+            set), ``chosen`` (a feature set), ``test_predictions`` ({"base": ..., "chosen": ...} on the test pairs),
+            ``accuracy`` (the same keys, on test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of
+            chosen minus base accuracy).
+        feature_sets: the exercise's candidate feature sets (names).
+        y_dev, y_test: the 0/1 paraphrase labels of the dev and test pairs.
+        base_test_predictions: the (u, v) classifier's test predictions (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "accuracy",
+        "metric": _accuracy,
+        "option": "feature set",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(accuracy, y_test, base_test, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, feature_sets, y_dev, y_test, base_test_predictions, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev only; test accuracy {paired['metric_a']:.3f} with (u, v) and {paired['metric_b']:.3f}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_feature_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 03, Part C: do the chosen pair features beat (u, v) alone? The verdict and the number, from Part B.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus (u, v) test accuracy}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_feature_experiment`).
+    """
+    scores = experiment["accuracy"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 04: contrastive loss -------------------------------------------------------------------------
 
 

@@ -589,6 +589,34 @@ def test_loss_decision_reads_the_interval():
     )
 
 
+def test_feature_experiment_and_decision():
+    right, y_dev, y_test, base = _margin_case()  # the same shape of data: class predictions per row
+    sets = {0.5: "u, v, |u - v|", 5.0: "u, v, |u - v|, u * v"}
+
+    def renamed(experiment):
+        return {
+            **experiment,
+            "dev_predictions": {sets[m]: p for m, p in experiment["dev_predictions"].items()},
+            "chosen": sets[experiment["chosen"]],
+            "accuracy": experiment["knn_accuracy"],
+        }
+
+    def check(experiment):
+        checks.check_feature_experiment(experiment, list(sets.values()), y_dev, y_test, base, 7, 200)
+
+    experiment = renamed(right)
+    check(experiment)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, renamed(_margin_case(chosen=5.0)[0]), "dev score is highest")  # the set that wins on test
+    _rejects(check, renamed(_margin_case(seed=8)[0]), "seed")
+    delta = experiment["accuracy"]["chosen"] - experiment["accuracy"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.01, 0.2)}
+    checks.check_feature_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    _rejects(lambda a: checks.check_feature_decision(a, holds_zero), {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_feature_decision(a, experiment), {"verdict": "gain", "difference": -delta}, "wrong sign")
+
+
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
     from ftcourse.embedder.losses import list_losses
