@@ -11,9 +11,12 @@ import math
 
 import numpy as np
 
+from ftcourse.baselines import tfidf_logreg
 from ftcourse.calibration import ece
 from ftcourse.classifier.metrics import tune_label_thresholds
+from ftcourse.course import verdict
 from ftcourse.embedder.losses import REGISTRY
+from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
 
 
 class CheckFailed(AssertionError):
@@ -94,8 +97,6 @@ CHALLENGER_EXPERIMENT_KEYS = ("val_predictions", "chosen", "test_predictions", "
 
 
 def _lesson01_pipeline(overrides: dict, seed: int):
-    from ftcourse.baselines import tfidf_logreg
-
     return tfidf_logreg(class_weight="balanced", seed=seed).set_params(**overrides)
 
 
@@ -719,8 +720,6 @@ def _inverse_weights(labels, n_classes: int, power: float = 1.0) -> np.ndarray:
 
 
 def _hate_f1(y_true, y_pred, hate: int) -> float:
-    from ftcourse.evaluation import label_macro_f1
-
     return label_macro_f1(np.asarray(y_true) == hate, np.asarray(y_pred) == hate)
 
 
@@ -979,8 +978,6 @@ def _check_paired_interval(
     ``names``: what A and B are, for the messages; ``call``: the paired_bootstrap call the exercise asks for;
     ``metric``: ``metric(y_true, predictions)``, default :func:`ftcourse.evaluation.label_macro_f1`.
     """
-    from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
-
     a, b = names
     metric = metric or label_macro_f1
     paired = paired_bootstrap(metric, y_true, flags_a, flags_b, n_resamples=n_resamples, seed=seed)
@@ -1023,8 +1020,6 @@ def check_threshold_experiment(
         readable: column indices of the labels with enough test positives to be read.
         seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
     """
-    from ftcourse.evaluation import label_macro_f1
-
     _require_answer(experiment, "experiment")
     names, cols = list(label_names), list(readable)
     if not isinstance(experiment, dict) or set(THRESHOLD_EXPERIMENT_KEYS) - set(experiment):
@@ -1091,8 +1086,6 @@ VERDICTS = ("gain", "loss", "no clear difference")  # ftcourse.course.verdict's 
 
 def _check_verdict(answer, delta: float, value_b, interval, names) -> str:
     """Fail unless ``answer`` holds the verdict of ``interval`` and the difference ``delta`` (B minus A)."""
-    from ftcourse.course import verdict
-
     _require_answer(answer, "answer")
     if not isinstance(answer, dict) or {"verdict", "difference"} - set(answer):
         _fail("answer should be a dict with the keys 'verdict' and 'difference'.", "fill in both values of the cell's dict.")
