@@ -11,9 +11,12 @@ import math
 
 import numpy as np
 
+from ftcourse.baselines import tfidf_logreg
 from ftcourse.calibration import ece
 from ftcourse.classifier.metrics import tune_label_thresholds
+from ftcourse.course import verdict
 from ftcourse.embedder.losses import REGISTRY
+from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
 
 
 class CheckFailed(AssertionError):
@@ -90,6 +93,128 @@ def check_majority_baseline(majority_predict, macro_f1) -> None:
     _passed("the majority baseline predicts the most frequent class, and macro-F1 averages classes equally.")
 
 
+CHALLENGER_EXPERIMENT_KEYS = ("val_predictions", "chosen", "test_predictions", "hate_f1", "difference_ci")
+
+
+def _lesson01_pipeline(overrides: dict, seed: int):
+    return tfidf_logreg(class_weight="balanced", seed=seed).set_params(**overrides)
+
+
+def _check_refit(name: str, overrides: dict, train, frames: dict, predictions: dict, seed: int, hint: str) -> None:
+    """Fail unless the learner's predictions on each frame equal those of the pipeline refitted on ``train``."""
+    model = _lesson01_pipeline(overrides, seed).fit(train["text"], train["label"])
+    for split_name, frame in frames.items():
+        if not np.array_equal(np.asarray(predictions[split_name]), model.predict(frame["text"])):
+            _fail(f"the {split_name} predictions of {name!r} are not those of {name} trained on `train` with seed SEED.", hint)
+
+
+def _check_reported_hate_f1(reported, predictions: dict, y_test, hate: int) -> dict:
+    """Fail unless ``reported`` holds each model's test hate F1 recomputed from its predictions; return those."""
+    from sklearn.metrics import f1_score
+
+    expected = {name: _hate_f1(y_test, pred, hate) for name, pred in predictions.items()}
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail(f"hate_f1 should have the keys {sorted(expected)}.", "the test hate F1 of each model.")
+    for name, value in expected.items():
+        if _close(reported[name], value):
+            continue
+        if _close(reported[name], f1_score(y_test, predictions[name], average="macro", zero_division=0)):
+            _fail(f"hate_f1[{name!r}] is the macro-F1 over the three classes.", "score the hate class only.")
+        _fail(
+            f"hate_f1[{name!r}] is {reported[name]}, but your test predictions give {value:.4f}.", "hate_f1(y_test, predictions)."
+        )
+    return expected
+
+
+def check_challenger_experiment(experiment: dict, train, val, test, candidates: dict, hate: int, seed: int, n_resamples: int):
+    """Exercise 01, Part B: a challenger to lesson 01's class-weighted TF-IDF + LR, chosen on validation, measured on test.
+
+    The check refits the baseline and the chosen candidate on ``train`` (seconds each) to confirm the learner's
+    predictions, then recomputes the choice, the test hate F1s and the paired interval.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`CHALLENGER_EXPERIMENT_KEYS`: ``val_predictions``
+            ({candidate: class ids on ``val``} for every candidate), ``chosen`` (a candidate), ``test_predictions``
+            ({"baseline": ..., "challenger": ...} on ``test``), ``hate_f1`` (the same two keys, on test) and
+            ``difference_ci`` ((low, high): paired 95 % bootstrap interval of challenger minus baseline hate F1).
+        train, val, test: lesson 01's frames (``text``, ``label``).
+        candidates: ``{name: set_params overrides of ftcourse.baselines.tfidf_logreg}`` (the exercise's ``CANDIDATES``).
+        hate, seed, n_resamples: the hate class id, the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    from sklearn.metrics import f1_score
+
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(CHALLENGER_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(CHALLENGER_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(CHALLENGER_EXPERIMENT_KEYS)}.")
+    y_val, y_test = val["label"].to_numpy(), test["label"].to_numpy()
+    val_predictions, test_predictions = experiment["val_predictions"], experiment["test_predictions"]
+    if not isinstance(val_predictions, dict) or set(val_predictions) != set(candidates):
+        _fail(f"val_predictions should hold one entry per candidate {list(candidates)}.", "loop over CANDIDATES.")
+    if not isinstance(test_predictions, dict) or set(test_predictions) != {"baseline", "challenger"}:
+        _fail("test_predictions should be {'baseline': ..., 'challenger': ...}.", "predict the test tweets with both models.")
+    on_val = {name: _hate_f1(y_val, val_predictions[name], hate) for name in candidates}
+    best = max(candidates, key=on_val.get)  # the first of equal values
+    chosen = experiment["chosen"]
+    if chosen != best:
+        macro = {name: f1_score(y_val, val_predictions[name], average="macro", zero_division=0) for name in candidates}
+        if chosen == max(candidates, key=macro.get):
+            _fail(f"'{chosen}' has the best validation macro-F1; the criterion is hate F1.", f"choose '{best}'.")
+        _fail(
+            f"chosen is {chosen!r}, but validation hate F1 is highest for '{best}' "
+            f"({', '.join(f'{n} {v:.3f}' for n, v in on_val.items())}).",
+            "pick the candidate with the highest validation hate F1 (the first one on a tie); the test tweets take no part.",
+        )
+    _check_refit(
+        "the baseline",
+        {},
+        train,
+        {"test": test},
+        {"test": test_predictions["baseline"]},
+        seed,
+        "the baseline is lesson 01's class-weighted TF-IDF + LR: tfidf_logreg(class_weight='balanced', seed=SEED), unchanged.",
+    )
+    _check_refit(
+        chosen,
+        candidates[chosen],
+        train,
+        {"validation": val, "test": test},
+        {"validation": val_predictions[chosen], "test": test_predictions["challenger"]},
+        seed,
+        "train each candidate on `train` only, with tfidf_logreg(class_weight='balanced', seed=SEED).set_params(**overrides).",
+    )
+    pairs = {name: np.asarray(test_predictions[name]) for name in ("baseline", "challenger")}
+    expected = _check_reported_hate_f1(experiment["hate_f1"], pairs, y_test, hate)
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test == hate,
+        pairs["baseline"] == hate,
+        pairs["challenger"] == hate,
+        seed,
+        n_resamples,
+        names=("baseline", chosen),
+        call="paired_bootstrap(hate_f1, y_test, baseline predictions, challenger predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    )
+    _passed(
+        f"'{chosen}' chosen on validation only; test hate F1 {expected['baseline']:.3f} (baseline) and "
+        f"{expected['challenger']:.3f} ({chosen}), difference {expected['challenger'] - expected['baseline']:+.3f}, "
+        f"95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_challenger_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 01, Part C: replace lesson 01's baseline only if the challenger's gain is demonstrated.
+
+    Args:
+        answer: ``{"ship": "baseline" or the chosen candidate, "difference": challenger minus baseline test hate F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_challenger_experiment`).
+    """
+    delta = float(experiment["hate_f1"]["challenger"]) - float(experiment["hate_f1"]["baseline"])
+    _check_ship_decision(
+        answer, experiment["chosen"], "baseline", delta, experiment["difference_ci"], experiment["hate_f1"]["challenger"]
+    )
+
+
 # ---- 02: pairs -----------------------------------------------------------------------------------
 
 
@@ -148,6 +273,48 @@ def check_pair_features(pair_features) -> None:
     _passed("features are (u, v, |u - v|), the input SoftmaxLoss's classifier sees.")
 
 
+def check_feature_experiment(experiment: dict, feature_sets, y_dev, y_test, base_test_predictions, seed: int, n_resamples: int):
+    """Exercise 03, Part B: pair features chosen on dev accuracy, measured on test against the features (u, v).
+
+    Args:
+        experiment: the learner's dict: ``dev_predictions`` ({feature set: predictions of the dev pairs} for every
+            set), ``chosen`` (a feature set), ``test_predictions`` ({"base": ..., "chosen": ...} on the test pairs),
+            ``accuracy`` (the same keys, on test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of
+            chosen minus base accuracy).
+        feature_sets: the exercise's candidate feature sets (names).
+        y_dev, y_test: the 0/1 paraphrase labels of the dev and test pairs.
+        base_test_predictions: the (u, v) classifier's test predictions (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "accuracy",
+        "metric": _accuracy,
+        "option": "feature set",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(accuracy, y_test, base_test, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, feature_sets, y_dev, y_test, base_test_predictions, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev only; test accuracy {paired['metric_a']:.3f} with (u, v) and {paired['metric_b']:.3f}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_feature_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 03, Part C: do the chosen pair features beat (u, v) alone? The verdict and the number, from Part B.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus (u, v) test accuracy}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_feature_experiment`).
+    """
+    scores = experiment["accuracy"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 04: contrastive loss -------------------------------------------------------------------------
 
 
@@ -178,6 +345,54 @@ def check_contrastive_loss(contrastive_loss) -> None:
             )
         _fail(f"got {got} on a test batch.", "loss = mean of 0.5 * (y * d^2 + (1 - y) * max(0, margin - d)^2).")
     _passed("positives are pulled together, negatives pushed out to the margin and no further.")
+
+
+def _average_precision(y_true, scores) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(np.asarray(y_true), np.asarray(scores)))
+
+
+def check_loss_experiment(experiment: dict, losses, y_dev, y_test, base_test_scores, seed: int, n_resamples: int) -> None:
+    """Exercise 04, Part B: a pair loss chosen on dev average precision, measured on test against the base model.
+
+    Args:
+        experiment: the learner's dict: ``dev_scores`` ({loss: cosine similarity of each dev pair} for every loss),
+            ``chosen`` (a loss name), ``test_scores`` ({"base": ..., "chosen": ...} cosines of the test pairs),
+            ``average_precision`` (the same keys, on test) and ``difference_ci`` ((low, high): paired 95 % bootstrap
+            interval of chosen minus base AP).
+        losses: the exercise's candidate loss names.
+        y_dev, y_test: the 0/1 paraphrase labels of the dev and test pairs.
+        base_test_scores: the base model's cosines of the test pairs (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "dev": "dev_scores",
+        "test": "test_scores",
+        "score": "average_precision",
+        "metric": _average_precision,
+        "option": "loss",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(average_precision_score, y_test, base cosines, chosen cosines, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, losses, y_dev, y_test, base_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev only; test AP {paired['metric_a']:.3f} (base) and {paired['metric_b']:.3f}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_loss_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 04, Part C: does the fine-tune with the chosen loss beat the base model? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test AP}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_loss_experiment`).
+    """
+    scores = experiment["average_precision"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
 
 
 # ---- 05: choosing a loss ------------------------------------------------------------------------
@@ -281,6 +496,108 @@ def check_triplet_loss(triplet_loss) -> None:
             _fail("triplets that are already satisfied give negative loss.", "clip each triplet's loss at zero.")
         _fail(f"got {got} on a test batch.", "mean over the batch of max(d(a, p) - d(a, n) + margin, 0), d = Euclidean distance.")
     _passed("easy triplets cost nothing; hard ones cost by how much they miss the margin.")
+
+
+def _accuracy(y_true, y_pred) -> float:
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed: int, n_resamples: int, spec: dict) -> dict:
+    """Shared by exercises 04 and 06: an option chosen on dev, its test outputs compared with the base model's.
+
+    ``experiment`` holds ``spec["dev"]`` ({option: dev outputs}), ``chosen``, ``spec["test"]`` ({"base", "chosen"}: test
+    outputs), ``spec["score"]`` (the same keys: test scores) and ``difference_ci``. ``spec`` also names the ``metric``
+    (``metric(y, outputs)``, higher is better), what an ``option`` is, the ``paired_bootstrap`` ``call`` to show, and
+    ``base_name`` (the notebook variable with the base model's test outputs). Returns the paired bootstrap.
+    """
+    keys = (spec["dev"], "chosen", spec["test"], spec["score"], "difference_ci")
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(keys) - set(experiment):
+        missing = sorted(set(keys) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(keys)}.")
+    options, y_dev, y_test, metric = list(options), np.asarray(y_dev), np.asarray(y_test), spec["metric"]
+    dev, test = experiment[spec["dev"]], experiment[spec["test"]]
+    if not isinstance(dev, dict) or sorted(map(str, dev)) != sorted(map(str, options)):
+        _fail(f"{spec['dev']} should hold one entry per {spec['option']} of {options}.", "loop over every candidate once.")
+    if not isinstance(test, dict) or set(test) != {"base", "chosen"}:
+        _fail(f"{spec['test']} should be {{'base': ..., 'chosen': ...}}.", "the test outputs of both models.")
+    dev = {option: np.asarray(dev[option]) for option in options}
+    if any(d.shape != y_dev.shape for d in dev.values()) or any(np.asarray(t).shape != y_test.shape for t in test.values()):
+        _fail("some outputs do not have one value per row of their split.", "score every dev (test) row once.")
+    on_dev = {option: float(metric(y_dev, dev[option])) for option in options}
+    best = max(options, key=on_dev.get)  # the first of equal values
+    if experiment["chosen"] != best:
+        _fail(
+            f"chosen is {experiment['chosen']!r}, but the dev score is highest for {best!r} "
+            f"({', '.join(f'{o}: {v:.3f}' for o, v in on_dev.items())}).",
+            f"choose the {spec['option']} on the dev rows only (the first on a tie); the test rows measure, once.",
+        )
+    if not np.allclose(np.asarray(test["base"], dtype=float), np.asarray(base_test, dtype=float)):
+        _fail(f"{spec['test']}['base'] are not the base model's test outputs.", f"use `{spec['base_name']}`, computed above.")
+    expected = {name: float(metric(y_test, test[name])) for name in ("base", "chosen")}
+    reported = experiment[spec["score"]]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail(f"{spec['score']} should be {{'base': ..., 'chosen': ...}}.", "the test score of both models.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if name == "chosen" and _close(reported[name], on_dev[best]):
+                _fail(f"{spec['score']}['chosen'] is the dev score, which made the choice.", "score the test outputs.")
+            _fail(f"{spec['score']}[{name!r}] is {reported[name]}, but your outputs give {value:.4f}.", "score y_test.")
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        np.asarray(test["base"]),
+        np.asarray(test["chosen"]),
+        seed,
+        n_resamples,
+        names=("base model", str(best)),
+        call=spec["call"],
+        metric=metric,
+    )
+    print(f"dev scores: {', '.join(f'{o}: {v:.3f}' for o, v in on_dev.items())}")
+    return {**paired, "best": best}
+
+
+def check_margin_experiment(experiment: dict, margins, y_dev, y_test, base_test_predictions, seed: int, n_resamples: int):
+    """Exercise 06, Part B: a triplet margin chosen on dev kNN accuracy, measured on test against the base model.
+
+    Args:
+        experiment: the learner's dict with the keys ``dev_predictions``
+            ({margin: kNN predictions of the dev tweets} for every margin), ``chosen`` (a margin), ``test_predictions``
+            ({"base": ..., "chosen": ...} kNN predictions of the test tweets), ``knn_accuracy`` (the same keys, on test)
+            and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of chosen minus base accuracy).
+        margins: the exercise's candidate margins.
+        y_dev, y_test: labels of the dev and test tweets.
+        base_test_predictions: the base model's kNN predictions of the test tweets (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "knn_accuracy",
+        "metric": _accuracy,
+        "option": "margin",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(accuracy, y_test, base predictions, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, margins, y_dev, y_test, base_test_predictions, seed, n_resamples, spec)
+    _passed(
+        f"margin {paired['best']} chosen on dev only; test kNN accuracy {paired['metric_a']:.3f} (base) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_margin_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 06, Part C: does the fine-tune at the chosen margin beat the base model? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test kNN accuracy}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_margin_experiment`).
+    """
+    scores = experiment["knn_accuracy"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
 
 
 # ---- 07: in-batch negatives -----------------------------------------------------------------------
@@ -392,6 +709,154 @@ def check_class_weights(class_weights) -> None:
     _passed("the rare class weighs most, and the weights average to 1.")
 
 
+WEIGHTINGS = ("none", "sqrt_inverse", "inverse")  # exercise 09's candidates, simplest first (ties go to the simpler)
+WEIGHTING_EXPERIMENT_KEYS = ("weights", "val_predictions", "test_predictions", "chosen", "hate_f1", "difference_ci")
+
+
+def _inverse_weights(labels, n_classes: int, power: float = 1.0) -> np.ndarray:
+    counts = np.bincount(np.asarray(labels, dtype=int), minlength=n_classes).astype(float)
+    weights = (1.0 / counts) ** power
+    return weights / weights.mean()
+
+
+def _hate_f1(y_true, y_pred, hate: int) -> float:
+    return label_macro_f1(np.asarray(y_true) == hate, np.asarray(y_pred) == hate)
+
+
+def _check_weights(weights, train_labels, n_classes: int) -> None:
+    expected = {
+        "none": np.ones(n_classes),
+        "sqrt_inverse": _inverse_weights(train_labels, n_classes, 0.5),
+        "inverse": _inverse_weights(train_labels, n_classes),
+    }
+    for option, wanted in expected.items():
+        got = np.asarray(weights[option], dtype=float)
+        if got.shape != wanted.shape or not np.allclose(got, wanted, rtol=1e-6):
+            if got.shape == wanted.shape and option != "none" and np.allclose(got / got.mean(), wanted, rtol=1e-6):
+                _fail(f"weights[{option!r}] do not average to 1.", "divide by their mean, as in Part A.")
+            _fail(
+                f"weights[{option!r}] is {np.round(got, 3).tolist()}, not the {option} weighting of the training tweets.",
+                "none: all 1; inverse: your class_weights(train labels, 3); sqrt_inverse: the square root of 1 / count, "
+                "divided by its mean. Count the training tweets only.",
+            )
+
+
+def _check_weighting_choice(chosen, val_predictions: dict, test_predictions: dict, y_val, y_test, hate: int) -> None:
+    from sklearn.metrics import f1_score
+
+    on_val = {option: _hate_f1(y_val, val_predictions[option], hate) for option in WEIGHTINGS}
+    best = max(WEIGHTINGS, key=lambda option: (on_val[option], -WEIGHTINGS.index(option)))
+    if chosen == best:
+        return
+    on_test = {option: _hate_f1(y_test, test_predictions[option], hate) for option in WEIGHTINGS}
+    if chosen == max(WEIGHTINGS, key=on_test.get):
+        _fail(f"'{chosen}' is the best on the test tweets; on validation '{best}' is.", "choose on val_predictions only.")
+    macro = {option: f1_score(y_val, val_predictions[option], average="macro", zero_division=0) for option in WEIGHTINGS}
+    if chosen == max(WEIGHTINGS, key=macro.get):
+        _fail(f"'{chosen}' has the best validation macro-F1; the task's criterion is hate F1.", f"choose '{best}'.")
+    _fail(
+        f"chosen is {chosen!r}, but validation hate F1 is highest for '{best}' "
+        f"({', '.join(f'{o} {v:.3f}' for o, v in on_val.items())}).",
+        "pick the option with the highest validation hate F1 (the simpler one on a tie).",
+    )
+
+
+def check_weighting_experiment(experiment: dict, train_labels, y_val, y_test, hate: int, seed: int, n_resamples: int) -> None:
+    """Exercise 09, Part B: a class weighting chosen on validation hate F1, measured on test against no weighting.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`WEIGHTING_EXPERIMENT_KEYS`: ``weights`` and
+            ``val_predictions`` / ``test_predictions`` ({option: ...} for each of :data:`WEIGHTINGS`), ``chosen``
+            (an option), ``hate_f1`` ({"none": ..., "chosen": ...} on test) and ``difference_ci`` ((low, high):
+            paired 95 % bootstrap interval of the chosen option's test hate F1 minus no weighting's).
+        train_labels, y_val, y_test: class ids of the training, validation and test tweets.
+        hate: the hate class's id.
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    from sklearn.metrics import f1_score
+
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(WEIGHTING_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(WEIGHTING_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(WEIGHTING_EXPERIMENT_KEYS)}.")
+    y_val, y_test = np.asarray(y_val), np.asarray(y_test)
+    for key, rows in (("weights", None), ("val_predictions", len(y_val)), ("test_predictions", len(y_test))):
+        value = experiment[key]
+        if not isinstance(value, dict) or set(value) != set(WEIGHTINGS):
+            _fail(f"experiment[{key!r}] should hold one entry per option {list(WEIGHTINGS)}.", "loop over WEIGHTINGS.")
+        if rows is not None and any(np.asarray(value[o]).shape != (rows,) for o in WEIGHTINGS):
+            _fail(f"experiment[{key!r}] should hold {rows} class ids per option.", "predict every tweet of that split.")
+    _check_weights(experiment["weights"], train_labels, len(experiment["weights"]["none"]))
+    chosen = experiment["chosen"]
+    if chosen not in WEIGHTINGS:
+        _fail(f"chosen is {chosen!r}.", f"one of {list(WEIGHTINGS)}.")
+    _check_weighting_choice(chosen, experiment["val_predictions"], experiment["test_predictions"], y_val, y_test, hate)
+    none_pred, chosen_pred = (np.asarray(experiment["test_predictions"][o]) for o in ("none", chosen))
+    expected = {"none": _hate_f1(y_test, none_pred, hate), "chosen": _hate_f1(y_test, chosen_pred, hate)}
+    reported = experiment["hate_f1"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("hate_f1 should be {'none': ..., 'chosen': ...}.", "the test hate F1 of no weighting and of your choice.")
+    for key, value in expected.items():
+        if _close(reported[key], value):
+            continue
+        pred = none_pred if key == "none" else chosen_pred
+        if _close(reported[key], f1_score(y_test, pred, average="macro", zero_division=0)):
+            _fail(f"hate_f1[{key!r}] is the macro-F1 over the three classes.", "score the hate class only.")
+        _fail(
+            f"hate_f1[{key!r}] is {reported[key]}, but your test predictions give {value:.4f}.", "hate_f1(y_test, predictions)."
+        )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test == hate,
+        none_pred == hate,
+        chosen_pred == hate,
+        seed,
+        n_resamples,
+        names=("no weighting", chosen),
+        call="paired_bootstrap(hate_f1, y_test, predictions of none, predictions of your choice, n_resamples=BOOTSTRAP, seed=SEED)",
+    )
+    _passed(
+        f"'{chosen}' chosen on validation only; test hate F1 {expected['none']:.3f} without weights and {expected['chosen']:.3f} "
+        f"with, difference {expected['chosen'] - expected['none']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def _check_ship_decision(answer, chosen: str, current: str, delta: float, interval, value_b) -> str:
+    """Fail unless ``answer`` ships ``chosen`` exactly when the whole interval lies above 0 (``current`` otherwise)."""
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"ship", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'ship' and 'difference'.", "fill in both values of the cell's dict.")
+    _check_difference(answer["difference"], delta, value_b, (current, chosen))
+    low, high = _interval(interval)
+    expected = chosen if low > 0 else current
+    if answer["ship"] != expected:
+        if answer["ship"] == chosen:
+            _fail(
+                f"'{chosen}' beats '{current}' by {delta:+.3f}, but the interval [{low:+.3f}, {high:+.3f}] holds 0.",
+                f"ship a change only when the whole interval lies above 0; otherwise keep '{current}'.",
+            )
+        _fail(
+            f"'{answer['ship']}' does not follow from Part B: '{chosen}' won on validation and its test "
+            f"interval is [{low:+.3f}, {high:+.3f}].",
+            f"ship '{chosen}' when the whole interval lies above 0, otherwise '{current}'.",
+        )
+    _passed(f"ship '{expected}': a test hate-F1 difference of {delta:+.3f}, interval [{low:+.3f}, {high:+.3f}].")
+    return expected
+
+
+def check_weighting_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 09, Part C: ship the chosen weighting only if its gain over no weighting is demonstrated.
+
+    Args:
+        answer: ``{"ship": an option of WEIGHTINGS, "difference": chosen minus none test hate F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_weighting_experiment`).
+    """
+    delta = float(experiment["hate_f1"]["chosen"]) - float(experiment["hate_f1"]["none"])
+    _check_ship_decision(
+        answer, experiment["chosen"], "none", delta, experiment["difference_ci"], experiment["hate_f1"]["chosen"]
+    )
+
+
 # ---- 10: per-label thresholds -----------------------------------------------------------------------
 
 
@@ -437,22 +902,14 @@ def check_thresholds(tune_thresholds) -> None:
     _passed("each label has its own threshold, close to the best F1, and a label with too few positives keeps 0.5.")
 
 
-def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple, label_names) -> None:
-    """Lesson 10: thresholds tuned on the validation split's real probabilities, as lesson 10 tunes them.
-
-    Args:
-        thresholds: the learner's ``{label: threshold}``.
-        validation, test: ``(y_true, y_prob)`` of each split (0/1 matrix, probability matrix, one column per label).
-        label_names: one name per column.
-    """
+def _validation_tuned_problem(thresholds, validation: tuple, test: tuple, names: list) -> None:
+    """Fail unless ``thresholds`` are lesson 10's, tuned on ``validation`` (rounded to the grid's 0.01)."""
     _require_answer(thresholds, "thresholds")
-    names = list(label_names)
     if not isinstance(thresholds, dict) or set(thresholds) != set(names):
         _fail("thresholds should have one entry per label.", f"tune on the validation split: keys {names}.")
     mine = {name: round(float(thresholds[name]), 2) for name in names}
     lesson = {name: round(value, 2) for name, value in tune_label_thresholds(*validation, names).items()}
     if mine == lesson:
-        _passed("your thresholds equal lesson 10's, tuned on the same validation probabilities.")
         return
     if mine == {name: round(value, 2) for name, value in tune_label_thresholds(*test, names).items()}:
         _fail("these thresholds were tuned on the test split.", "tune on (y_val, p_val); the test split only measures.")
@@ -464,6 +921,205 @@ def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple
         "tune every label on its own validation column, the grid 0.01 ... 0.99, lowest threshold on ties, and 0.5 for a "
         "label with fewer than 5 validation positives.",
     )
+
+
+def check_validation_thresholds(thresholds: dict, validation: tuple, test: tuple, label_names) -> None:
+    """Lesson 10: thresholds tuned on the validation split's real probabilities, as lesson 10 tunes them.
+
+    Args:
+        thresholds: the learner's ``{label: threshold}``.
+        validation, test: ``(y_true, y_prob)`` of each split (0/1 matrix, probability matrix, one column per label).
+        label_names: one name per column.
+    """
+    _validation_tuned_problem(thresholds, validation, test, list(label_names))
+    _passed("your thresholds equal lesson 10's, tuned on the same validation probabilities.")
+
+
+THRESHOLD_EXPERIMENT_KEYS = ("thresholds", "test_predictions", "macro_f1_at_0_5", "macro_f1_tuned", "difference_ci")
+
+
+def _close(value, expected: float, tol: float = 1e-6) -> bool:
+    try:
+        return math.isclose(float(value), float(expected), abs_tol=tol)
+    except (TypeError, ValueError):
+        return False
+
+
+def _interval(value) -> tuple[float, float] | None:
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return low, high
+
+
+def _same_interval(value, low: float, high: float, tol: float = 1e-6) -> bool:
+    interval = _interval(value)
+    return interval is not None and _close(interval[0], low, tol) and _close(interval[1], high, tol)
+
+
+def _check_difference(difference, delta: float, value_b, names) -> None:
+    """Fail unless ``difference`` is ``delta`` (B minus A) to 3 decimals; name the sign error and B's own score."""
+    a, b = names
+    if _close(difference, delta, 5e-4):
+        return
+    if _close(difference, -delta, 5e-4):
+        _fail(f"difference has the wrong sign: it is {a} minus {b}.", f"report {b} minus {a}, as the interval does.")
+    if _close(difference, value_b, 5e-4):
+        _fail(f"difference is the score of {b} itself, not the change.", f"subtract the score of {a}.")
+    _fail(f"difference is {difference}, but Part B gives {delta:+.4f}.", f"take {b} minus {a} from your experiment.")
+
+
+def _check_paired_interval(
+    interval, y_true, flags_a, flags_b, seed: int, n_resamples: int, names=("0.5", "tuned"), call="", metric=None
+) -> dict:
+    """Fail unless ``interval`` is the paired bootstrap interval of label macro-F1, B minus A; return the bootstrap.
+
+    ``names``: what A and B are, for the messages; ``call``: the paired_bootstrap call the exercise asks for;
+    ``metric``: ``metric(y_true, predictions)``, default :func:`ftcourse.evaluation.label_macro_f1`.
+    """
+    a, b = names
+    metric = metric or label_macro_f1
+    paired = paired_bootstrap(metric, y_true, flags_a, flags_b, n_resamples=n_resamples, seed=seed)
+    if _same_interval(interval, paired["low"], paired["high"]):
+        return paired
+    _, low, high = bootstrap_ci(metric, y_true, flags_b, n_resamples=n_resamples, seed=seed)
+    if _same_interval(interval, low, high):
+        _fail(
+            f"difference_ci is the interval of the {b} score alone, not of the difference.",
+            f"{call}: the low and high of {b} minus {a}, both scored on the same resampled rows.",
+        )
+    if _same_interval(interval, -paired["high"], -paired["low"]):
+        _fail(f"difference_ci is {a} minus {b}.", f"pass the predictions of {a} first and of {b} second: {b} minus {a}.")
+    if _interval(interval) is not None and _close(_interval(interval)[0], paired["low"], 0.05):
+        _fail(
+            "difference_ci is close to the paired interval, but not equal: another seed or number of resamples.",
+            f"pass n_resamples=BOOTSTRAP and seed=SEED ({n_resamples}, {seed}).",
+        )
+    _fail(
+        f"difference_ci is {interval}; from your predictions the paired interval is [{paired['low']:.4f}, {paired['high']:.4f}].",
+        f"{call}.",
+    )
+
+
+def check_threshold_experiment(
+    experiment: dict, validation: tuple, test: tuple, label_names, readable, seed: int, n_resamples: int
+) -> None:
+    """Exercise 10, Part B: tuned thresholds vs 0.5 on the test comments, with a paired bootstrap interval.
+
+    The protocol is checked (thresholds chosen on validation only; the test split only measures; the
+    notebook's seed and resamples), and every number is recomputed from the learner's own artefacts.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`THRESHOLD_EXPERIMENT_KEYS`: ``thresholds``
+            ({label: threshold}), ``test_predictions`` (0/1 matrix, test rows x labels, at those thresholds),
+            ``macro_f1_at_0_5`` and ``macro_f1_tuned`` (test macro-F1 over the ``readable`` labels), and
+            ``difference_ci`` ((low, high): 95 % paired bootstrap interval of tuned minus 0.5).
+        validation, test: ``(y_true, y_prob)`` of each split.
+        label_names: one name per column.
+        readable: column indices of the labels with enough test positives to be read.
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    _require_answer(experiment, "experiment")
+    names, cols = list(label_names), list(readable)
+    if not isinstance(experiment, dict) or set(THRESHOLD_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(THRESHOLD_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(THRESHOLD_EXPERIMENT_KEYS)}.")
+    for key in THRESHOLD_EXPERIMENT_KEYS:
+        if experiment[key] is None or experiment[key] is Ellipsis:
+            _fail(f"experiment[{key!r}] has no value yet.", "fill in every key of the task's table.")
+    _validation_tuned_problem(experiment["thresholds"], validation, test, names)
+    (y_val, p_val), (y_test, p_test) = validation, test
+    cut = np.array([float(experiment["thresholds"][name]) for name in names])
+    predictions = np.asarray(experiment["test_predictions"])
+    if predictions.shape != y_test.shape:
+        where = "the validation comments" if predictions.shape == y_val.shape else "other rows"
+        _fail(
+            f"test_predictions has shape {predictions.shape}: predictions for {where}, not the {y_test.shape[0]} test comments.",
+            "cut p_test (test rows x labels) at your thresholds.",
+        )
+    at_half = (p_test >= 0.5).astype(int)
+    if not np.array_equal(predictions.astype(int), (p_test >= cut).astype(int)):
+        if np.array_equal(predictions.astype(int), at_half):
+            _fail(
+                "test_predictions are the flags at 0.5, not at your thresholds.",
+                "compare each column of p_test with its own threshold.",
+            )
+        _fail(
+            "test_predictions do not follow from your thresholds and p_test.",
+            "flag a comment for a label when its probability is >= that label's threshold: (p_test >= cut).astype(int).",
+        )
+    tuned_f1 = label_macro_f1(y_test[:, cols], predictions[:, cols])
+    half_f1 = label_macro_f1(y_test[:, cols], at_half[:, cols])
+    for key, expected, preds in (("macro_f1_tuned", tuned_f1, predictions), ("macro_f1_at_0_5", half_f1, at_half)):
+        value = experiment[key]
+        if _close(value, expected):
+            continue
+        if _close(value, label_macro_f1(y_test, preds)):
+            _fail(
+                f"{key} averages all {len(names)} labels, including labels with fewer than 5 test positives.",
+                "average only the readable labels: label_macro_f1(y_test[:, readable], ...[:, readable]).",
+            )
+        if key == "macro_f1_tuned" and _close(value, label_macro_f1(y_val[:, cols], (p_val >= cut).astype(int)[:, cols])):
+            _fail(f"{key} is the F1 on the validation comments, which chose the thresholds.", "score the test predictions.")
+        _fail(
+            f"{key} is {value}, but your predictions give {expected:.4f}.",
+            "label_macro_f1(y_test[:, readable], ...[:, readable]).",
+        )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test[:, cols],
+        at_half[:, cols],
+        predictions[:, cols],
+        seed,
+        n_resamples,
+        call="paired_bootstrap(label_macro_f1, y_test[:, readable], flags at 0.5, your flags, n_resamples=BOOTSTRAP, seed=SEED)",
+    )
+    _passed(
+        f"thresholds chosen on validation only; test macro-F1 over {len(cols)} labels {half_f1:.3f} at 0.5 and {tuned_f1:.3f} "
+        f"tuned, difference {tuned_f1 - half_f1:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+VERDICTS = ("gain", "loss", "no clear difference")  # ftcourse.course.verdict's words
+
+
+def _check_verdict(answer, delta: float, value_b, interval, names) -> str:
+    """Fail unless ``answer`` holds the verdict of ``interval`` and the difference ``delta`` (B minus A)."""
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"verdict", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'verdict' and 'difference'.", "fill in both values of the cell's dict.")
+    if answer["verdict"] is None or answer["difference"] is None:
+        _fail("answer has an empty value.", f"write the verdict (one of {list(VERDICTS)}) and the difference from Part B.")
+    _check_difference(answer["difference"], delta, value_b, names)
+    low, high = _interval(interval)
+    expected = verdict({"difference_ci": [low, high]})
+    given = str(answer["verdict"]).strip().lower()
+    if given not in VERDICTS:
+        _fail(f"the verdict {answer['verdict']!r} is not one of {list(VERDICTS)}.", "pick one of the three words.")
+    if given != expected:
+        if given == "gain" and low <= 0 < delta:
+            _fail(
+                f"the difference is positive ({delta:+.3f}), but its interval [{low:+.3f}, {high:+.3f}] holds 0.",
+                "a gain is demonstrated only when the whole interval lies above 0.",
+            )
+        _fail(
+            f"'{given}' does not follow from your interval [{low:+.3f}, {high:+.3f}].",
+            "gain: the whole interval above 0; loss: below 0; no clear difference: it holds 0.",
+        )
+    _passed(f"'{given}': a difference of {delta:+.3f} with the interval [{low:+.3f}, {high:+.3f}].")
+    return given
+
+
+def check_threshold_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 10, Part C: does tuning demonstrably help on this test split? The verdict and the number, from Part B.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": tuned minus 0.5 test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_threshold_experiment`).
+    """
+    delta = float(experiment["macro_f1_tuned"]) - float(experiment["macro_f1_at_0_5"])
+    _check_verdict(answer, delta, experiment["macro_f1_tuned"], experiment["difference_ci"], ("0.5", "tuned"))
 
 
 # ---- 15: calibration -----------------------------------------------------------------------------

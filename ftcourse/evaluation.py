@@ -6,7 +6,7 @@ maths against those references. Groups:
 * embeddings: :func:`retrieval_metrics`, :func:`sts_metrics`, :func:`pair_classification_metrics`,
   :func:`knn_accuracy`, :func:`clustering_scores`;
 * classifiers: :func:`top_k_accuracy`, :func:`classification_report_table`, :func:`multilabel_report`,
-  :func:`tune_thresholds`, :func:`f1_at_thresholds`;
+  :func:`tune_thresholds`, :func:`f1_at_thresholds`, :func:`label_macro_f1`;
 * honest comparisons: :func:`bootstrap_ci`, :func:`paired_bootstrap`.
 """
 
@@ -414,6 +414,29 @@ def f1_at_thresholds(y_true, y_prob, thresholds, label_names: Sequence[str] | No
     table = pd.DataFrame(rows).set_index("label")
     has_pos = table["n_positives"] > 0
     return table, float(table.loc[has_pos, "f1"].mean()) if has_pos.any() else math.nan
+
+
+def label_macro_f1(y_true, y_pred) -> float:
+    """Macro-F1 of 0/1 label columns: the mean over columns of each column's F1 (0 where a column has no positive at all).
+
+    The same number as ``np.mean([sklearn.metrics.f1_score(y_true[:, j], y_pred[:, j], zero_division=0) ...])``,
+    computed in one pass, so that a bootstrap of 1,000 resamples takes well under a second.
+
+    Args:
+        y_true, y_pred: (n, n_labels) 0/1 matrices (a 1-D array is one label).
+
+    Returns:
+        The macro-F1 (a float).
+    """
+    y_true, y_pred = np.asarray(y_true).astype(bool), np.asarray(y_pred).astype(bool)
+    if y_true.shape != y_pred.shape:
+        raise UsageError(f"y_true has shape {y_true.shape} and y_pred {y_pred.shape}; pass the same rows and labels.")
+    if y_true.ndim == 1:
+        y_true, y_pred = y_true[:, None], y_pred[:, None]
+    tp = (y_true & y_pred).sum(axis=0)
+    denominator = y_true.sum(axis=0) + y_pred.sum(axis=0)
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
+    return float(f1.mean())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -243,6 +243,380 @@ def test_validation_thresholds():
         checks.check_validation_thresholds(_tuned(*validation, names, min_positives=1), validation, test, names)
 
 
+def _threshold_splits():
+    rng = np.random.default_rng(0)
+
+    def split(n, shift):
+        y = (rng.random((n, 3)) < [0.2, 0.1, 0.0]).astype(int)
+        y[[3, 9], 2] = 1  # threat: two positives, not readable
+        return y, np.clip(y * rng.uniform(0.1, 0.5, (n, 3)) + rng.uniform(0, 0.3, (n, 3)) + shift, 0, 1)
+
+    return split(400, 0.0), split(400, 0.15), ["toxic", "obscene", "threat"], [0, 1]
+
+
+def _threshold_experiment(validation, test, names, readable, tune_on=None, seed=7, n_resamples=200):
+    from ftcourse.evaluation import label_macro_f1, paired_bootstrap
+
+    thresholds = _tuned(*(tune_on or validation), names)
+    y_test, p_test = test
+    flags = (p_test >= np.array([thresholds[n] for n in names])).astype(int)
+    paired = paired_bootstrap(
+        label_macro_f1, y_test[:, readable], (p_test >= 0.5)[:, readable], flags[:, readable], n_resamples=n_resamples, seed=seed
+    )
+    return {
+        "thresholds": thresholds,
+        "test_predictions": flags,
+        "macro_f1_at_0_5": paired["metric_a"],
+        "macro_f1_tuned": paired["metric_b"],
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_threshold_experiment_rejects_the_stub_and_wrong_protocols():
+    from ftcourse.evaluation import bootstrap_ci, label_macro_f1
+
+    validation, test, names, readable = _threshold_splits()
+
+    def check(experiment):
+        checks.check_threshold_experiment(experiment, validation, test, names, readable, 7, 200)
+
+    right = _threshold_experiment(validation, test, names, readable)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # Tuned on the test rows: the protocol is broken however good the number looks.
+    _rejects(check, _threshold_experiment(validation, test, names, readable, tune_on=test), "tuned on the test split")
+    # Macro-F1 over every label, the unreadable one included.
+    _rejects(check, {**right, "macro_f1_tuned": label_macro_f1(test[0], right["test_predictions"])}, "including labels")
+    # The interval of the tuned F1 alone, not of the paired difference.
+    alone = bootstrap_ci(label_macro_f1, test[0][:, readable], right["test_predictions"][:, readable], n_resamples=200, seed=7)
+    _rejects(check, {**right, "difference_ci": alone[1:]}, "alone")
+    # Another seed: close to the interval, not equal.
+    _rejects(check, _threshold_experiment(validation, test, names, readable, seed=8), "seed")
+    # Flags at 0.5 reported as the tuned flags.
+    _rejects(check, {**right, "test_predictions": (test[1] >= 0.5).astype(int)}, "at 0.5")
+
+
+def test_threshold_decision_follows_the_interval_and_the_number():
+    validation, test, names, readable = _threshold_splits()
+    experiment = _threshold_experiment(validation, test, names, readable)
+    delta = experiment["macro_f1_tuned"] - experiment["macro_f1_at_0_5"]
+    holds_zero = {**experiment, "difference_ci": (-0.01, 0.05)}
+    checks.check_threshold_decision({"verdict": "no clear difference", "difference": round(delta, 4)}, holds_zero)
+    checks.check_threshold_decision({"verdict": "gain", "difference": delta}, {**experiment, "difference_ci": (0.01, 0.05)})
+
+    def check(answer):
+        checks.check_threshold_decision(answer, holds_zero)
+
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, {"verdict": "gain", "difference": delta}, "holds 0")  # the point estimate read as a verdict
+    _rejects(check, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
+    _rejects(check, {"verdict": "no clear difference", "difference": experiment["macro_f1_tuned"]}, "itself")
+
+
+def _weighting_case():
+    rng = np.random.default_rng(9)
+    y_train = rng.choice(3, 600, p=[0.06, 0.77, 0.17])
+    y_val, y_test = rng.choice(3, 300, p=[0.1, 0.7, 0.2]), rng.choice(3, 300, p=[0.1, 0.7, 0.2])
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    # On validation "inverse" is best; on test "sqrt_inverse" is: choosing on test picks a different option.
+    val = {"none": noisy(y_val, 0.7), "sqrt_inverse": noisy(y_val, 0.5), "inverse": noisy(y_val, 0.2)}
+    test = {"none": noisy(y_test, 0.7), "sqrt_inverse": noisy(y_test, 0.1), "inverse": noisy(y_test, 0.4)}
+    return y_train, y_val, y_test, val, test
+
+
+def _weighting_experiment(y_train, y_test, val, test, chosen="inverse", seed=7):
+    from ftcourse.evaluation import label_macro_f1, paired_bootstrap
+
+    def hate_f1(y, pred):
+        return label_macro_f1(np.asarray(y) == 0, np.asarray(pred) == 0)
+
+    counts = np.bincount(y_train, minlength=3)
+    inverse, root = 1 / counts, np.sqrt(1 / counts)
+    paired = paired_bootstrap(hate_f1, y_test, test["none"], test[chosen], n_resamples=200, seed=seed)
+    return {
+        "weights": {"none": np.ones(3), "sqrt_inverse": root / root.mean(), "inverse": inverse / inverse.mean()},
+        "val_predictions": val,
+        "test_predictions": test,
+        "chosen": chosen,
+        "hate_f1": {"none": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_weighting_experiment_rejects_the_stub_and_wrong_protocols():
+    from sklearn.metrics import f1_score
+
+    y_train, y_val, y_test, val, test = _weighting_case()
+
+    def check(experiment):
+        checks.check_weighting_experiment(experiment, y_train, y_val, y_test, 0, 7, 200)
+
+    right = _weighting_experiment(y_train, y_test, val, test)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _weighting_experiment(y_train, y_test, val, test, chosen="sqrt_inverse"), "best on the test tweets")
+    macro = f1_score(y_test, test["inverse"], average="macro")
+    _rejects(check, {**right, "hate_f1": {**right["hate_f1"], "chosen": macro}}, "macro-F1 over the three classes")
+    # Weights counted on every tweet (validation and test included), not the training tweets.
+    everything = np.bincount(np.concatenate([y_train, y_val, y_test]), minlength=3)
+    leaked = {**right["weights"], "inverse": (1 / everything) / (1 / everything).mean()}
+    _rejects(check, {**right, "weights": leaked}, "training tweets")
+    _rejects(check, {**right, "difference_ci": right["difference_ci"][::-1]}, "difference_ci")
+
+
+def test_weighting_decision_ships_only_a_demonstrated_gain():
+    y_train, y_val, y_test, val, test = _weighting_case()
+    experiment = _weighting_experiment(y_train, y_test, val, test)
+    delta = experiment["hate_f1"]["chosen"] - experiment["hate_f1"]["none"]
+    above, holds_zero = {**experiment, "difference_ci": (0.02, 0.3)}, {**experiment, "difference_ci": (-0.02, 0.3)}
+    checks.check_weighting_decision({"ship": "inverse", "difference": delta}, above)
+    checks.check_weighting_decision({"ship": "none", "difference": round(delta, 4)}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_weighting_decision(None, above)
+    _rejects(lambda a: checks.check_weighting_decision(a, holds_zero), {"ship": "inverse", "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_weighting_decision(a, above), {"ship": "none", "difference": delta}, "does not follow")
+    _rejects(lambda a: checks.check_weighting_decision(a, above), {"ship": "inverse", "difference": -delta}, "wrong sign")
+
+
+def _challenger_case():
+    rng = np.random.default_rng(11)
+    words = {0: ["vile", "scum", "hate"], 1: ["damn", "crap", "lol"], 2: ["sunny", "coffee", "news"]}
+    filler = ["the", "a", "today", "really", "just", "so", "my", "you", "crap", "hate", "coffee"]
+
+    def frame(n):
+        labels = rng.choice(3, n, p=[0.15, 0.6, 0.25])
+        # one word of the tweet's class, or of a random class (label noise): hard enough for the candidates to differ
+        cue = [y if rng.random() < 0.6 else rng.integers(0, 3) for y in labels]
+        texts = [" ".join([rng.choice(words[c]), *rng.choice(filler, 5)]) for c in cue]
+        return pd.DataFrame({"text": texts, "label": labels})
+
+    candidates = {"C=0.3": {"logisticregression__C": 0.3}, "word unigrams": {"tfidfvectorizer__ngram_range": (1, 1)}}
+    return frame(300), frame(120), frame(150), candidates
+
+
+def _challenger_experiment(train, val, test, candidates, baseline_weight="balanced", chosen=None, seed=7):
+    from ftcourse.baselines import tfidf_logreg
+    from ftcourse.evaluation import label_macro_f1, paired_bootstrap
+
+    def hate_f1(y, pred):
+        return label_macro_f1(np.asarray(y) == 0, np.asarray(pred) == 0)
+
+    models = {
+        n: tfidf_logreg(class_weight="balanced", seed=seed).set_params(**o).fit(train["text"], train["label"])
+        for n, o in candidates.items()
+    }
+    val_predictions = {n: m.predict(val["text"]) for n, m in models.items()}
+    chosen = chosen or max(candidates, key=lambda n: hate_f1(val["label"], val_predictions[n]))
+    baseline = tfidf_logreg(class_weight=baseline_weight, seed=seed).fit(train["text"], train["label"])
+    tests = {"baseline": baseline.predict(test["text"]), "challenger": models[chosen].predict(test["text"])}
+    paired = paired_bootstrap(
+        hate_f1, test["label"].to_numpy(), tests["baseline"], tests["challenger"], n_resamples=200, seed=seed
+    )
+    return {
+        "val_predictions": val_predictions,
+        "chosen": chosen,
+        "test_predictions": tests,
+        "hate_f1": {"baseline": paired["metric_a"], "challenger": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_challenger_experiment_rejects_the_stub_and_wrong_protocols():
+    from ftcourse.evaluation import bootstrap_ci, label_macro_f1
+
+    train, val, test, candidates = _challenger_case()
+
+    def check(experiment):
+        checks.check_challenger_experiment(experiment, train, val, test, candidates, 0, 7, 200)
+
+    right = _challenger_experiment(train, val, test, candidates)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # An unweighted baseline is not lesson 01's class-weighted one.
+    _rejects(check, _challenger_experiment(train, val, test, candidates, baseline_weight=None), "baseline")
+    # The candidate that lost on validation.
+    loser = next(name for name in candidates if name != right["chosen"])
+    val_f1 = {n: label_macro_f1(val["label"] == 0, np.asarray(p) == 0) for n, p in right["val_predictions"].items()}
+    assert val_f1[loser] < val_f1[right["chosen"]]
+    _rejects(check, {**right, "chosen": loser}, "validation")
+    # Challenger predictions from a model trained on train + validation rows.
+    from ftcourse.baselines import tfidf_logreg
+
+    both = pd.concat([train, val])
+    refit = (
+        tfidf_logreg(class_weight="balanced", seed=7).set_params(**candidates[right["chosen"]]).fit(both["text"], both["label"])
+    )
+    leaked = {**right["test_predictions"], "challenger": refit.predict(test["text"])}
+    assert not np.array_equal(leaked["challenger"], right["test_predictions"]["challenger"])
+    _rejects(check, {**right, "test_predictions": leaked}, "trained on `train`")
+    # The interval of the challenger alone.
+    y = test["label"].to_numpy() == 0
+    alone = bootstrap_ci(label_macro_f1, y, right["test_predictions"]["challenger"] == 0, n_resamples=200, seed=7)
+    _rejects(check, {**right, "difference_ci": alone[1:]}, "alone")
+
+
+def test_challenger_decision_keeps_the_baseline_without_a_demonstrated_gain():
+    train, val, test, candidates = _challenger_case()
+    experiment = {**_challenger_experiment(train, val, test, candidates), "hate_f1": {"baseline": 0.40, "challenger": 0.46}}
+    chosen = experiment["chosen"]
+    delta = experiment["hate_f1"]["challenger"] - experiment["hate_f1"]["baseline"]
+    holds_zero, above = {**experiment, "difference_ci": (-0.05, 0.1)}, {**experiment, "difference_ci": (0.01, 0.1)}
+    checks.check_challenger_decision({"ship": "baseline", "difference": delta}, holds_zero)
+    checks.check_challenger_decision({"ship": chosen, "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_challenger_decision(None, holds_zero)
+    _rejects(lambda a: checks.check_challenger_decision(a, holds_zero), {"ship": chosen, "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_challenger_decision(a, holds_zero), {"ship": "baseline", "difference": -delta}, "wrong sign")
+
+
+def _margin_case(seed=7, chosen=None):
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(6)
+    y_dev, y_test = rng.integers(0, 3, 150), rng.integers(0, 3, 150)
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    dev = {0.5: noisy(y_dev, 0.3), 5.0: noisy(y_dev, 0.6)}  # 0.5 is best on dev
+    base, tuned = noisy(y_test, 0.6), {0.5: noisy(y_test, 0.3), 5.0: noisy(y_test, 0.1)}  # 5.0 would be best on test
+    chosen = chosen or 0.5
+    paired = paired_bootstrap(lambda y, p: float(np.mean(y == p)), y_test, base, tuned[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_predictions": dev,
+        "chosen": chosen,
+        "test_predictions": {"base": base, "chosen": tuned[chosen]},
+        "knn_accuracy": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, base
+
+
+def test_margin_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, base = _margin_case()
+
+    def check(experiment):
+        checks.check_margin_experiment(experiment, (0.5, 5.0), y_dev, y_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _margin_case(chosen=5.0)[0], "dev score is highest")  # chosen on test
+    dev_accuracy = float(np.mean(right["dev_predictions"][0.5] == y_dev))
+    _rejects(check, {**right, "knn_accuracy": {**right["knn_accuracy"], "chosen": dev_accuracy}}, "dev score")
+    _rejects(check, _margin_case(seed=8)[0], "seed")
+    _rejects(
+        check, {**right, "test_predictions": {**right["test_predictions"], "base": right["test_predictions"]["chosen"]}}, "base"
+    )
+
+
+def test_margin_decision_reads_the_interval():
+    experiment = _margin_case()[0]
+    delta = experiment["knn_accuracy"]["chosen"] - experiment["knn_accuracy"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.01, 0.2)}
+    checks.check_margin_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_margin_decision(None, holds_zero)
+    _rejects(lambda a: checks.check_margin_decision(a, holds_zero), {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(
+        lambda a: checks.check_margin_decision(a, holds_zero),
+        {"verdict": "no clear difference", "difference": -delta},
+        "wrong sign",
+    )
+
+
+def _loss_case(seed=7, chosen="online_contrastive"):
+    from sklearn.metrics import average_precision_score
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(4)
+    y_dev, y_test = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+
+    def cosines(y, signal):
+        return signal * y + rng.normal(0, 1, len(y))
+
+    dev = {"contrastive": cosines(y_dev, 0.8), "online_contrastive": cosines(y_dev, 1.5)}  # online wins on dev
+    base, test = cosines(y_test, 0.5), {"contrastive": cosines(y_test, 2.5), "online_contrastive": cosines(y_test, 1.5)}
+    paired = paired_bootstrap(average_precision_score, y_test, base, test[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_scores": dev,
+        "chosen": chosen,
+        "test_scores": {"base": base, "chosen": test[chosen]},
+        "average_precision": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, base
+
+
+def test_loss_experiment_rejects_the_stub_and_wrong_protocols():
+    from sklearn.metrics import average_precision_score
+
+    right, y_dev, y_test, base = _loss_case()
+
+    def check(experiment):
+        checks.check_loss_experiment(experiment, ("contrastive", "online_contrastive"), y_dev, y_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _loss_case(chosen="contrastive")[0], "dev score is highest")  # the loss that wins on test
+    dev_ap = average_precision_score(y_dev, right["dev_scores"]["online_contrastive"])
+    _rejects(check, {**right, "average_precision": {**right["average_precision"], "chosen": dev_ap}}, "dev score")
+    _rejects(check, {**right, "difference_ci": (-right["difference_ci"][1], -right["difference_ci"][0])}, "base model minus")
+
+
+def test_loss_decision_reads_the_interval():
+    experiment = _loss_case()[0]
+    delta = experiment["average_precision"]["chosen"] - experiment["average_precision"]["base"]
+    holds_zero, above = {**experiment, "difference_ci": (-0.01, 0.1)}, {**experiment, "difference_ci": (0.01, 0.1)}
+    checks.check_loss_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    checks.check_loss_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_loss_decision(None, holds_zero)
+    _rejects(lambda a: checks.check_loss_decision(a, holds_zero), {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(
+        lambda a: checks.check_loss_decision(a, above),
+        {"verdict": "gain", "difference": experiment["average_precision"]["chosen"]},
+        "itself",
+    )
+
+
+def test_feature_experiment_and_decision():
+    right, y_dev, y_test, base = _margin_case()  # the same shape of data: class predictions per row
+    sets = {0.5: "u, v, |u - v|", 5.0: "u, v, |u - v|, u * v"}
+
+    def renamed(experiment):
+        return {
+            **experiment,
+            "dev_predictions": {sets[m]: p for m, p in experiment["dev_predictions"].items()},
+            "chosen": sets[experiment["chosen"]],
+            "accuracy": experiment["knn_accuracy"],
+        }
+
+    def check(experiment):
+        checks.check_feature_experiment(experiment, list(sets.values()), y_dev, y_test, base, 7, 200)
+
+    experiment = renamed(right)
+    check(experiment)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, renamed(_margin_case(chosen=5.0)[0]), "dev score is highest")  # the set that wins on test
+    _rejects(check, renamed(_margin_case(seed=8)[0]), "seed")
+    delta = experiment["accuracy"]["chosen"] - experiment["accuracy"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.01, 0.2)}
+    checks.check_feature_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    _rejects(lambda a: checks.check_feature_decision(a, holds_zero), {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_feature_decision(a, experiment), {"verdict": "gain", "difference": -delta}, "wrong sign")
+
+
 def test_loss_choice_answers_exist_in_the_registry():
     from ftcourse import checks as module
     from ftcourse.embedder.losses import list_losses

@@ -232,6 +232,17 @@ def test_f1_at_thresholds_matches_sklearn():
         ev.f1_at_thresholds(y_true, y_prob, {"a": 0.5}, ["a", "b", "c"])
 
 
+def test_label_macro_f1_matches_sklearn_with_an_empty_column():
+    rng = np.random.default_rng(9)
+    y_true, y_pred = rng.integers(0, 2, (60, 4)), rng.integers(0, 2, (60, 4))
+    y_true[:, 3], y_pred[:, 3] = 0, 0  # no positive on either side: F1 0, as sklearn's zero_division=0
+    expected = np.mean([f1_score(y_true[:, j], y_pred[:, j], zero_division=0) for j in range(4)])
+    assert ev.label_macro_f1(y_true, y_pred) == pytest.approx(expected)
+    assert ev.label_macro_f1(y_true[:, 0], y_pred[:, 0]) == pytest.approx(f1_score(y_true[:, 0], y_pred[:, 0]))
+    with pytest.raises(ValueError, match="same rows"):
+        ev.label_macro_f1(y_true, y_pred[:10])
+
+
 def test_bootstrap_ci_of_a_mean_covers_truth_and_narrows_with_n():
     rng = np.random.default_rng(9)
     small, large = rng.normal(3.0, 1.0, 100), rng.normal(3.0, 1.0, 2000)
