@@ -182,22 +182,27 @@ def check_output(
 
 
 def _take_lock(folder: Path, flag: str) -> None:
+    # The lock appears with its pid already inside (written to a private file, then hard-linked into place, which fails
+    # atomically when the lock exists): a lock created empty and filled a moment later was read as "left by a killed
+    # run" by a second run starting at the same instant, which removed it and ran too.
     lock = folder / RUN_LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            owner = _lock_owner(folder)
-            if owner is not None:
-                raise UsageError(
-                    f"{flag} {folder}: in use by another run (pid {owner}). Fix: wait for it to finish, or pass another {flag}."
-                ) from None
-            lock.unlink(missing_ok=True)  # left by a run that was killed
-            continue
-        with os.fdopen(fd, "w") as handle:
-            handle.write(str(os.getpid()))
-        return
-    raise UsageError(f"{flag} {folder}: in use by another run. Fix: wait for it to finish, or pass another {flag}.")
+    pending = folder / f"{RUN_LOCK}.{os.getpid()}"
+    pending.write_text(str(os.getpid()))
+    try:
+        for _ in range(2):
+            try:
+                os.link(pending, lock)
+                return
+            except FileExistsError:
+                owner = _lock_owner(folder)
+                if owner is not None:
+                    raise UsageError(
+                        f"{flag} {folder}: in use by another run (pid {owner}). Fix: wait for it to finish, or pass another {flag}."
+                    ) from None
+                lock.unlink(missing_ok=True)  # left by a run that was killed
+        raise UsageError(f"{flag} {folder}: in use by another run. Fix: wait for it to finish, or pass another {flag}.")
+    finally:
+        pending.unlink(missing_ok=True)
 
 
 @contextmanager
