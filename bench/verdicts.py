@@ -61,7 +61,8 @@ def lesson_row(lesson: str, fast_runs: dict) -> dict:
         "reference": _scores(reference),
         "reference verdict": verdict(reference) if reference else None,
         "reference seconds": reference.get("seconds") if reference else None,
-        "agree": bool(fast and reference and verdict(fast) == verdict(reference)),
+        # None when either run is missing: a lesson without a reference run neither agrees nor disagrees.
+        "agree": (verdict(fast) == verdict(reference)) if fast and reference else None,
     }
 
 
@@ -103,9 +104,15 @@ def main() -> None:
         "|" + "---|" * len(columns),
     ]
     lines += ["| " + " | ".join("-" if row[c] is None else str(row[c]) for c in columns) + " |" for row in rows]
-    agree = sum(row["agree"] for row in rows)
-    gains = sum(row["reference verdict"] == "gain" for row in rows)
-    lines += ["", f"Same verdict: {agree} of {len(rows)}. Reference runs with a gain (interval above 0): {gains} of {len(rows)}."]
+    paired = [row for row in rows if row["agree"] is not None]
+    agree = sum(row["agree"] for row in paired)
+    gains = sum(row["reference verdict"] == "gain" for row in paired)
+    missing = ", ".join(row["lesson"] for row in rows if row["agree"] is None) or "none"
+    lines += [
+        "",
+        f"Same verdict: {agree} of the {len(paired)} lessons with both runs. Reference runs with a gain (interval above 0): "
+        f"{gains} of {len(paired)}. Without a reference run (or a fast run) here: {missing}.",
+    ]
     lessons = {path.stem for path in list_notebooks(REPO_ROOT / "notebooks")}
     for kind, names in (("lessons", lessons), ("exercise solutions", {name for name in fast_runs if name.endswith("_exercise")})):
         timed = {name: run["seconds"] for name, run in fast_runs.items() if name in names and run.get("seconds")}
