@@ -90,10 +90,14 @@ def test_custom_loss_module_is_used(tiny_bert_dir):
     assert np.isfinite(result["train_loss"])
 
 
-def test_compute_loss_accepts_num_items_in_batch_and_applies_the_loss(trained_toy):
+def test_compute_loss_accepts_num_items_in_batch_and_applies_the_loss(trained_toy, tmp_path):
+    from transformers import TrainingArguments
+
     (model, tokenizer, _, _), _, _ = trained_toy
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0, 5.0]))
-    trainer = WeightedLossTrainer(model=model, loss_fn=loss_fn, problem_type=MULTI)
+    # An explicit output_dir: without arguments the Trainer makes ./tmp_trainer in the checkout.
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    trainer = WeightedLossTrainer(model=model, args=args, loss_fn=loss_fn, problem_type=MULTI)
     batch = tokenizer(["you hate bad", "good cat"], padding=True, return_tensors="pt")
     labels = torch.tensor([[1, 1], [0, 0]])
     loss, outputs = trainer.compute_loss(model, {**batch, "labels": labels}, return_outputs=True, num_items_in_batch=2)
