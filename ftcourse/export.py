@@ -77,15 +77,23 @@ def export_onnx(classifier: LoadedClassifier, path: str | os.PathLike) -> Path:
         def forward(self, *inputs):
             return self.inner(**dict(zip(names, inputs, strict=True))).logits
 
-    example = classifier.tokenizer(_EXAMPLES, padding=True, return_tensors="pt")
+    return trace_to_onnx(LogitsOnly().eval(), classifier.tokenizer, names, "logits", path)
+
+
+def trace_to_onnx(module, tokenizer, names: Sequence[str], output_name: str, path: str | os.PathLike) -> Path:
+    """``torch.onnx.export(..., dynamo=True)`` of ``module(*inputs)`` (inputs in the order of ``names``) to one ONNX file,
+    with dynamic batch and sequence axes, traced on the tokenizer's encoding of two example texts."""
+    import torch
+
+    example = tokenizer(_EXAMPLES, padding=True, return_tensors="pt")
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
     path = Path(path)
     torch.onnx.export(
-        LogitsOnly().eval(),
+        module,
         tuple(example[n] for n in names),
         str(path),
-        input_names=names,
-        output_names=["logits"],
+        input_names=list(names),
+        output_names=[output_name],
         dynamic_shapes=(tuple({0: batch, 1: seq} for _ in names),),  # one entry: the *inputs tuple
         dynamo=True,
         external_data=False,  # one self-contained file (models under 2 GB)
@@ -267,19 +275,7 @@ def export_embedder(model, output_dir: str | os.PathLike, quantize: bool = False
         def forward(self, *inputs):
             return self.inner(dict(zip(names, inputs, strict=True)))["sentence_embedding"]
 
-    example = tokenizer(_EXAMPLES, padding=True, return_tensors="pt")
-    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
-    torch.onnx.export(
-        SentenceEmbedding().eval(),
-        tuple(example[n] for n in names),
-        str(out / ONNX_FILE),
-        input_names=names,
-        output_names=["sentence_embedding"],
-        dynamic_shapes=(tuple({0: batch, 1: seq} for _ in names),),
-        dynamo=True,
-        external_data=False,
-        verbose=False,
-    )
+    trace_to_onnx(SentenceEmbedding().eval(), tokenizer, names, "sentence_embedding", out / ONNX_FILE)
     if quantize:
         quantize_int8(out / ONNX_FILE, out / INT8_FILE)
     tokenizer.save_pretrained(out)
