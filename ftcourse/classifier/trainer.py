@@ -48,6 +48,7 @@ from ftcourse.classifier.metrics import evaluation_report, probabilities, select
 from ftcourse.classifier.predict import LoadedClassifier, predict_proba
 from ftcourse.classifier.warm_start import warm_start_head
 from ftcourse.errors import DataError, UsageError, plain
+from ftcourse.lora import ADAPTER_DIR, add_lora, merge_lora, parameter_counts, save_adapter, training_state_mib
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import normalize_text
 from ftcourse.runtime import is_main_process, mixed_precision, pick_device, seed_everything
@@ -87,8 +88,8 @@ def head_parameters(model) -> list:
     The encoder lives under ``model.base_model_prefix`` (``bert``, ``roberta``, ...); everything else
     (``classifier``, DistilBERT's ``pre_classifier``, a decoder's ``score``) starts from random.
     """
-    prefix = f"{model.base_model_prefix}."
-    return [p for name, p in model.named_parameters() if not name.startswith(prefix)]
+    prefix = f"{model.base_model_prefix}."  # a LoRA-wrapped model's names start "base_model.model.<prefix>"
+    return [p for name, p in model.named_parameters() if not (name.startswith(prefix) or f".{prefix}" in name)]
 
 
 class WeightedLossTrainer(Trainer):
@@ -225,6 +226,10 @@ class ClassifierSettings:
     head_init: str | None = None
     # "tensorboard": also write TensorBoard event files to output_dir/runs (ftcourse.tracking); "none" writes only the JSONL log.
     report_to: str = "none"
+    # Train LoRA adapters of this rank (ftcourse.lora) and the head instead of every weight; None = full fine-tuning.
+    # The saved folder holds the merged model (loads like any classifier) and the adapter alone in output_dir/adapter.
+    lora_r: int | None = None
+    lora_alpha: float | None = None  # LoRA scaling numerator; None = 2 * lora_r
     dataset_name: str = ""  # recorded in the model card
     data_licence: str = ""  # recorded in the model card
 
@@ -286,6 +291,8 @@ def train_classifier(
         if cfg.head_init
         else None
     )
+    if cfg.lora_r:
+        model = add_lora(model, cfg.lora_r, cfg.lora_alpha)  # after the probe: the head starts from it, the encoder freezes
     train_ds = _tokenised_dataset(train_texts, y_train, tokenizer, cfg.max_length)
     eval_ds = _tokenised_dataset(_texts(eval_df[text_column], cfg.normalize), y_eval, tokenizer, cfg.max_length)
     loss_fn = build_loss(problem_type, y_train, len(names), cfg.class_weighting, loss, cfg.max_pos_weight)
@@ -306,7 +313,7 @@ def train_classifier(
     result.update(train_size=len(train_df), eval_size=len(eval_df), output_dir=str(out) if save else None, device=device)
     result["linear_probe"] = probe
     if save:
-        _save(trainer, out, cfg, result, (text_column, label_columns), y_train, hp, (model_path, resume_from))
+        model = _save(trainer, out, cfg, result, (text_column, label_columns), y_train, hp, (model_path, resume_from))
     else:
         scratch.cleanup()
     return TrainedClassifier(model, tokenizer, history, result)
@@ -335,17 +342,36 @@ def _run_facts(trainer, train_output, cfg: ClassifierSettings, started: float) -
         "stopped_early": epochs_run < float(cfg.epochs) - 1e-9,
         "train_seconds": round(time.perf_counter() - started, 1),
         "train_loss": float(train_output.training_loss),
+        "train_samples_per_second": float(train_output.metrics.get("train_samples_per_second", float("nan"))),
+        "parameters": parameter_counts(trainer.model),
+        "training_state_mib": training_state_mib(trainer.model, trainer.optimizer),
         "max_length": cfg.max_length,
         "normalize_text": cfg.normalize,
     }
 
 
+def _save_model(trainer, out: Path, cfg: ClassifierSettings):
+    # Model + tokenizer, safetensors; the Trainer writes on the main process only. A LoRA run saves its adapter
+    # alone (out/adapter) and the merged model, which loads like any classifier, without peft.
+    if not cfg.lora_r:
+        trainer.save_model(str(out))
+        return trainer.model
+    if trainer.is_world_process_zero():
+        save_adapter(trainer.model, out / ADAPTER_DIR)
+    merged = merge_lora(trainer.model).eval()
+    if trainer.is_world_process_zero():
+        merged.save_pretrained(str(out))
+        trainer.processing_class.save_pretrained(str(out))
+    return merged
+
+
 def _save(
     trainer, out: Path, cfg: ClassifierSettings, result: dict, labels: tuple, y_train, hyperparameters: dict, provenance: tuple
-) -> None:
-    trainer.save_model(str(out))  # model + tokenizer, safetensors; the Trainer writes on the main process only
+):
+    # Writes the artefacts; returns the model to hand back (the merged one after LoRA).
+    model = _save_model(trainer, out, cfg)
     if not trainer.is_world_process_zero():
-        return  # under torchrun every process gets here: only one writes the artefacts
+        return model  # under torchrun every process gets here: only one writes the artefacts
     (text_column, label_columns), (model_path, resume_from) = labels, provenance
     names, problem_type, device = result["label_names"], result["problem_type"], result["device"]
     write_labels(out, names, problem_type, text_column, label_columns, cfg.max_length, cfg.normalize)
@@ -373,6 +399,7 @@ def _save(
     (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the same settings are in training_info.json
     if not cfg.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+    return model
 
 
 def _fresh_model(model_path: str, names: list[str], problem_type: str):
@@ -414,6 +441,8 @@ def _hyperparameters(cfg: ClassifierSettings, problem_type: str, loss, loss_fn) 
         "seed",
         "head_init",
         "report_to",
+        "lora_r",
+        "lora_alpha",
     )
     record = {k: getattr(cfg, k) for k in kept}
     record["max_pos_weight"] = cfg.max_pos_weight if cfg.class_weighting and problem_type == MULTI else None
