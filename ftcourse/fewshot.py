@@ -60,16 +60,12 @@ def sample_per_class(df: pd.DataFrame, label_column: str, k: int, seed: int = 42
     return pd.concat(parts).sample(frac=1.0, random_state=seed)
 
 
-def zero_shot_scores(
-    model, texts: Sequence[str], descriptions: Mapping[str, str | Sequence[str]], batch_size: int = 64
-) -> np.ndarray:
-    """Cosine similarity of each text to each label's description, shape ``(len(texts), len(descriptions))``.
+def label_embeddings(model, descriptions: Mapping[str, str | Sequence[str]]) -> np.ndarray:
+    """One unit-length embedding per label, shape ``(len(descriptions), dim)``, in the order of ``descriptions``.
 
     Args:
         model: a SentenceTransformer.
-        texts: the texts to label.
-        descriptions: label -> a description (or several, whose unit embeddings are averaged), in label-id order.
-        batch_size: texts per encoding batch.
+        descriptions: label -> a description, or several (their unit embeddings are averaged, then scaled to unit length).
     """
     if not descriptions:
         raise UsageError("descriptions is empty: give one description per label, e.g. {'hate': 'hate speech ...'}.")
@@ -78,11 +74,29 @@ def zero_shot_scores(
         variants = [text] if isinstance(text, str) else list(text)
         if not variants or not all(isinstance(v, str) and v.strip() for v in variants):
             raise UsageError(f"the description of {label!r} is empty: write a sentence saying what the label means.")
-        vectors = model.encode(variants, normalize_embeddings=True, convert_to_numpy=True)
-        mean = vectors.mean(axis=0)
+        mean = model.encode(variants, normalize_embeddings=True, convert_to_numpy=True).mean(axis=0)
         prototypes.append(mean / np.linalg.norm(mean))
-    embedded = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
-    return embedded @ np.vstack(prototypes).T
+    return np.vstack(prototypes)
+
+
+def zero_shot_scores(
+    model, texts: Sequence[str], descriptions: Mapping[str, str | Sequence[str]], batch_size: int = 64, embeddings=None
+) -> np.ndarray:
+    """Cosine similarity of each text to each label's description, shape ``(len(texts), len(descriptions))``.
+
+    The zero-shot prediction is the argmax over labels.
+
+    Args:
+        model: a SentenceTransformer.
+        texts: the texts to label.
+        descriptions: label -> a description (or several), in label-id order (see :func:`label_embeddings`).
+        batch_size: texts per encoding batch.
+        embeddings: the texts' unit-length embeddings under ``model``, when already computed (they are then not encoded again).
+    """
+    prototypes = label_embeddings(model, descriptions)
+    if embeddings is None:
+        embeddings = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+    return np.asarray(embeddings) @ prototypes.T
 
 
 def pair_threshold(similarities, labels) -> float:

@@ -213,6 +213,9 @@ class ClassifierSettings:
     max_pos_weight: float | None = 50.0  # cap on multi-label positive weights (build_loss)
     early_stopping_patience: int | None = 2  # evaluations without improvement before stopping; None disables it
     eval_steps: int | None = None  # evaluate (and checkpoint) every N steps instead of every epoch
+    # False: no evaluation, checkpoint or early stopping during training; the last weights are the model (few-shot runs,
+    # where the "validation split" is the training examples themselves and writing a checkpoint per epoch costs more than training).
+    checkpoints: bool = True
     seed: int = 42  # seeds the head's initialisation, shuffling and dropout
     max_grad_norm: float = 1.0  # gradient clipping
     # Clean texts with ftcourse.prepare.normalize_text (links, entities, spaces) before tokenising;
@@ -486,7 +489,7 @@ def _build_trainer(
     eval_steps, progress = cfg.eval_steps, cfg.progress
     steps_per_epoch = math.ceil(len(train_ds) / hp["batch_size"])
     total_steps = max(1, math.ceil(steps_per_epoch * hp["epochs"]))
-    strategy = "steps" if eval_steps else "epoch"
+    strategy = ("steps" if eval_steps else "epoch") if cfg.checkpoints else "no"
     args = TrainingArguments(
         output_dir=str(out / CHECKPOINT_DIR),
         num_train_epochs=hp["epochs"],
@@ -503,7 +506,7 @@ def _build_trainer(
         eval_steps=eval_steps,
         save_steps=eval_steps,
         save_total_limit=2,  # the best and the latest: enough to resume and to reload the best
-        load_best_model_at_end=True,
+        load_best_model_at_end=cfg.checkpoints,
         metric_for_best_model=hp["metric_for_best_model"],
         greater_is_better=True,
         logging_strategy="steps",
@@ -526,7 +529,7 @@ def _build_trainer(
         return selection_metrics(prediction.label_ids, probs, problem_type)
 
     callbacks = [JsonlLogCallback(out / LOG_FILE), DivergenceCallback(), *tracking_callbacks(cfg.report_to, out / RUNS_DIR)]
-    if hp["early_stopping_patience"]:
+    if hp["early_stopping_patience"] and cfg.checkpoints:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=hp["early_stopping_patience"]))
     trainer = WeightedLossTrainer(
         model=model,
