@@ -22,6 +22,7 @@ SOLUTIONS = [
     "solutions/09_class_imbalance_exercise.ipynb",
     "solutions/10_toxicity_milestone_exercise.ipynb",
     "solutions/11_training_loop_exercise.ipynb",
+    "solutions/14_little_data_exercise.ipynb",
     "solutions/15_shipping_exercise.ipynb",
 ]
 
