@@ -34,6 +34,7 @@ TRAINING_LESSONS = (
     "09_class_imbalance",
     "10_toxicity_milestone",
     "11_training_loop",  # dev-chosen hyperparameters vs the default recipe (issue of lesson 11)
+    "14_little_data",  # SetFit vs a fine-tuned head at the smallest k (issue 18)
     "15_shipping",  # the shipping lesson measures its own effect (issue 16), beside the eight training lessons of issue 15
 )
 

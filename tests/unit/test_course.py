@@ -102,7 +102,12 @@ EFFECT_LESSONS = sorted(
 
 # Lessons whose full-profile run is not made yet, with the issue that will make it. The list may only shrink: a test
 # below fails once a listed lesson's reference is committed, so the entry cannot outlive its reason.
-REFERENCE_PENDING = {"11_training_loop": "issue 16: lesson 11 has no full-profile recipe on a CPU yet"}
+REFERENCE_PENDING = {
+    "11_training_loop": "issue 16: lesson 11 has no full-profile recipe on a CPU yet",
+    # issue 18: the full run trains SetFit and a head at k = 8/16/64 x 3 draws on two tasks plus LoRA vs full fine-tuning; on the
+    # shared 2-core CPU it was not made within the lesson's session (estimate in the instructor guide).
+    "14_little_data": "issue 18: lesson 14's full-profile run is not made yet (too long for the shared CPU in the lesson's session)",
+}
 
 
 @pytest.mark.parametrize("lesson", sorted(set(EFFECT_LESSONS) - set(REFERENCE_PENDING)))
