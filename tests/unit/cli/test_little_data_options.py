@@ -14,7 +14,7 @@ from tests.unit.conftest import toy_frame
 @pytest.fixture(scope="module")
 def class_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("little") / "toy.csv"
-    toy_frame(80)[["text", "label"]].to_csv(path, index=False)
+    toy_frame(80).to_csv(path, index=False)  # a class column (label) and two 0/1 columns (toxic, insult)
     return path
 
 
