@@ -132,6 +132,7 @@ def decision_matrix(
     frozen: str,
     cheap: Sequence[str],
     significance: float = 0.05,
+    little_data: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Fill the fine-tune decision matrix with measured numbers and write the conclusion they support.
 
@@ -145,10 +146,11 @@ def decision_matrix(
             and the best frozen-embedding model (as in ``results`` and ``curve``).
         cheap: the approach names that count as cheap alternatives.
         significance: one-sided p-value below which a difference counts as real.
+        little_data: rows from :func:`little_data_rows` (lesson 14), appended: the matrix then runs from no labels to many.
 
     Returns:
-        ``(matrix, conclusion)``: one row per factor (domain, data size, baseline quality, budget) with
-        the evidence and what it points to, and a short paragraph.
+        ``(matrix, conclusion)``: one row per factor (domain, data size, baseline quality, budget, and the
+        little-data rows when given) with the evidence and what it points to, and a short paragraph.
     """
     by = results.set_index("approach")
     for name in (fine_tuned, tfidf, frozen, *cheap):
@@ -197,8 +199,86 @@ def decision_matrix(
             },
         ]
     ).set_index("factor")
+    if little_data is not None:
+        matrix = pd.concat([matrix, little_data])
     slope = float(np.nanmax([slope_ft, slope_tfidf]))
     return matrix, _conclusion(quality, best_cheap, delta, p, cost_ratio, slope if growing else None)
+
+
+def crossover_k(curve: pd.DataFrame, few_shot: str, fine_tuned: str) -> int | None:
+    """The smallest examples-per-class ``k`` from which ``fine_tuned``'s mean macro-F1 reaches ``few_shot``'s and stays there.
+
+    Args:
+        curve: columns ``approach``, ``k``, ``macro_f1`` (one row per run or per mean; runs are averaged per k).
+        few_shot, fine_tuned: the two approaches' names in ``curve``.
+
+    Returns:
+        That ``k``, or None when the fine-tuned model is behind at the largest k measured.
+    """
+    means = curve.groupby(["approach", "k"])["macro_f1"].mean().unstack("approach")
+    missing = [a for a in (few_shot, fine_tuned) if a not in means.columns]
+    if missing:
+        raise UsageError(f"approach(es) {missing} are not in the curve (which has {list(means.columns)}).")
+    ahead = (means[fine_tuned] >= means[few_shot]).sort_index()
+    if not ahead.iloc[-1]:
+        return None
+    behind = ahead[~ahead]
+    return int(ahead.index[0] if behind.empty else ahead.index[ahead.index > behind.index[-1]][0])
+
+
+def little_data_rows(
+    curve: pd.DataFrame,
+    zero_shot: dict,
+    examples_per_class: int,
+    few_shot: str = "SetFit",
+    fine_tuned: str = "fine-tuned head",
+    frozen: str = "frozen + LR",
+) -> pd.DataFrame:
+    """Decision-matrix rows for little data: zero-shot, the few-shot methods at your data size, and the crossover.
+
+    Args:
+        curve: the few-shot curve, columns ``approach``, ``k``, ``macro_f1`` (one row per run; averaged per k).
+        zero_shot: ``{"macro_f1", "macro_f1_low", "macro_f1_high", "majority_macro_f1"}`` of the zero-shot baseline
+            (label descriptions) and of the majority class, on the same test rows.
+        examples_per_class: how many labelled examples per class you have (the row uses the largest measured k
+            not above it, or the smallest k).
+        few_shot, fine_tuned, frozen: the approaches' names in ``curve``.
+
+    Returns:
+        Rows indexed by ``factor`` with ``evidence`` and ``points to``, the columns of :func:`decision_matrix`.
+    """
+    means = curve.groupby(["approach", "k"])["macro_f1"].mean().unstack("approach")
+    usable = zero_shot["macro_f1_low"] > zero_shot["majority_macro_f1"]
+    ks = means.index.to_numpy()
+    k = int(ks[ks <= examples_per_class].max()) if (ks <= examples_per_class).any() else int(ks.min())
+    at_k = means.loc[k, [few_shot, fine_tuned, frozen]]
+    cross = crossover_k(curve, few_shot, fine_tuned)
+    return pd.DataFrame(
+        [
+            {
+                "factor": "no labels (zero-shot)",
+                "evidence": f"label descriptions {zero_shot['macro_f1']:.3f} [{zero_shot['macro_f1_low']:.3f}, {zero_shot['macro_f1_high']:.3f}] "
+                f"macro-F1 vs the majority class {zero_shot['majority_macro_f1']:.3f}",
+                "points to": "a usable start before any labelling"
+                if usable
+                else "not enough on its own: label a few examples per class",
+            },
+            {
+                "factor": f"few labels ({k} per class)",
+                "evidence": ", ".join(f"{name} {value:.3f}" for name, value in at_k.items()) + " mean macro-F1",
+                "points to": f"{at_k.idxmax()} at this data size",
+            },
+            {
+                "factor": "few-shot crossover",
+                "evidence": f"{fine_tuned} reaches {few_shot} from k = {cross} per class"
+                if cross is not None
+                else f"{fine_tuned} is still behind {few_shot} at k = {int(ks.max())} per class",
+                "points to": f"fine-tune the usual way from about {cross} examples per class"
+                if cross is not None
+                else f"{few_shot} up to the largest k measured; measure again with more data",
+            },
+        ]
+    ).set_index("factor")
 
 
 def _quality(p: float, significance: float) -> str:

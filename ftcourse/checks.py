@@ -1359,3 +1359,63 @@ def check_labeled_pairs(to_labeled_pairs) -> None:
             "one row per (query, document) pair, no duplicates.",
         )
     _passed("each query has its positive (label 1) and every mined negative (label 0): ready for BinaryCrossEntropyLoss.")
+# ---- 14: little data ------------------------------------------------------------------------------
+
+
+def check_setfit_pairs(make_setfit_pairs) -> None:
+    """Lesson 14: ``make_setfit_pairs(texts, labels, num_iterations, seed) -> DataFrame`` (sentence1, sentence2, score).
+
+    Each round pairs every example with one other example of its class (score 1.0, when its class has another member) and with
+    one example of another class (score 0.0).
+    """
+    texts = [f"tweet {i}" for i in range(7)]
+    labels = [0, 0, 0, 1, 1, 2, 2]
+    label_of = dict(zip(texts, labels, strict=True))
+    pairs = _call(make_setfit_pairs, "make_setfit_pairs", texts, labels, 3, 0)
+    columns = list(getattr(pairs, "columns", []))
+    if columns[:3] != ["sentence1", "sentence2", "score"]:
+        _fail(
+            f"the columns are {columns}.",
+            "return a DataFrame with the columns sentence1, sentence2, score (the cosine_similarity loss's format).",
+        )
+    if (pairs["sentence1"] == pairs["sentence2"]).any():
+        _fail(
+            "a text is paired with itself.", "a positive partner is another example of the same class, never the example itself."
+        )
+    same = (pairs["sentence1"].map(label_of) == pairs["sentence2"].map(label_of)).to_numpy()
+    scores = pairs["score"].astype(float).to_numpy()
+    if not np.array_equal(scores, same.astype(float)):
+        _fail(
+            "some scores do not say whether the two texts share a class.",
+            "score 1.0 for a same-class pair, 0.0 for a pair of different classes.",
+        )
+    positives, negatives = int(same.sum()), int((~same).sum())
+    if negatives != 3 * len(texts):
+        _fail(
+            f"{negatives} different-class pairs from 7 examples and 3 rounds.",
+            "each round gives every example exactly one partner of another class.",
+        )
+    if positives != 3 * len(texts):
+        _fail(
+            f"{positives} same-class pairs from 7 examples (every class has two or more) and 3 rounds.",
+            "each round gives every example one partner of its own class too.",
+        )
+    _passed("your pairs are SetFit's: one same-class and one other-class partner per example and round.")
+
+
+def check_lora_parameters(lora_parameters) -> None:
+    """Lesson 14: ``lora_parameters(d_in, d_out, r) -> int``, the trainable weights LoRA adds beside one ``d_in -> d_out`` linear layer."""
+    cases = [(384, 384, 8), (384, 1536, 4), (768, 768, 16), (10, 3, 1)]
+    for d_in, d_out, r in cases:
+        got = _call(lora_parameters, "lora_parameters", d_in, d_out, r)
+        expected = r * (d_in + d_out)
+        if got == d_in * d_out:
+            _fail(
+                f"lora_parameters({d_in}, {d_out}, {r}) = {got}: that is the frozen layer's own weight matrix.",
+                "count the two low-rank factors A (r x d_in) and B (d_out x r) instead.",
+            )
+        if got != expected:
+            _fail(
+                f"lora_parameters({d_in}, {d_out}, {r}) = {got}.", "LoRA adds A (r x d_in) and B (d_out x r); no bias of its own."
+            )
+    _passed("your count matches LoRA's two low-rank factors.")

@@ -77,6 +77,20 @@ class Profile:
     rerank_top_ks: tuple[int, ...] = (5, 10)  # lesson 12: bi-encoder candidates reranked per query (the lesson's effect is at 10)
     rerank_latency_queries: int | None = 24  # lesson 12: queries timed one at a time per setting; None = all 244
     silver_per_question: int = 3  # lesson 12: BM25 candidate answers per FAQ question labelled by the cross-encoder
+    # Lesson 14 (little data). k = labelled examples per class; every k is drawn from the training split only.
+    fewshot_k: tuple[int, ...] = (8, 16, 64)  # the few-shot curve: SetFit, a fine-tuned head and frozen + LR at each k
+    fewshot_seeds: int = 5  # draws of the k examples (and training seeds) per k for SetFit and the fine-tuned head
+    fewshot_frozen_seeds: int = 10  # draws per k for frozen embeddings + LR (seconds each: more draws, a steadier mean)
+    fewshot_eval_size: int | None = None  # test tweets scored per task; None = the whole (official) test split
+    fewshot_second_task: bool = True  # train SetFit and the head on TweetEval too (False: zero-shot and frozen + LR only)
+    setfit_iterations: int = 20  # SetFit's pairing rounds (its default): 2 * 20 * n pairs from n examples
+    setfit_max_pairs: int | None = None  # cap on the pairs per SetFit run; None = all of them
+    setfit_learning_rate: float = 2e-5  # the contrastive stage (SetFit's default)
+    fewshot_head_epochs: int = 20  # epochs of the classification head fine-tuned on the same k examples
+    zero_shot_pairs: int = 16  # lesson 14: labelled MRPC pairs that pick the cosine threshold of the zero-shot pair baseline
+    lora_train_size: int | None = 4000  # lesson 14: Davidson tweets (balanced) of the LoRA vs full fine-tuning runs
+    lora_r: int = 8  # lesson 14: rank of the LoRA updates
+    lora_learning_rate: float = 5e-4  # lesson 14: adapters start at zero and need a larger rate than full fine-tuning
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -126,6 +140,18 @@ PROFILES: dict[str, Profile] = {
         rerank_top_ks=(5, 10),
         rerank_latency_queries=24,
         silver_per_question=3,
+        fewshot_k=(8, 32),  # two points of the curve, one draw each for the trained methods: the story, not its spread
+        fewshot_seeds=1,
+        fewshot_frozen_seeds=5,
+        fewshot_eval_size=300,
+        fewshot_second_task=False,  # TweetEval gets zero-shot and frozen + LR only
+        setfit_iterations=5,
+        setfit_max_pairs=256,  # 16 steps of 16 pairs per SetFit run
+        setfit_learning_rate=5e-5,
+        fewshot_head_epochs=5,  # k=8: 15 steps of 8, k=32: 60 steps: about SetFit's compute at each k
+        zero_shot_pairs=16,
+        lora_train_size=300,  # 100 tweets per class, one epoch, for each of the two runs
+        lora_learning_rate=1e-3,
     ),
     "full": Profile(
         name="full",
@@ -181,6 +207,12 @@ FULL_ON_CPU: dict = {
     "rerank_max_length": 128,
     "rerank_top_ks": (5, 10, 20),
     "rerank_latency_queries": 48,
+    # lesson 14: 3 draws per k instead of 5, a 1,000-tweet test sample per task, SetFit capped at 1,000 pairs per run, 2,000 tweets
+    # for LoRA vs full fine-tuning. Not measured yet: an estimate from the fast run puts it near an hour on two cores (issue 18).
+    "fewshot_seeds": 3,
+    "fewshot_eval_size": 1000,
+    "setfit_max_pairs": 1000,
+    "lora_train_size": 2000,
 }
 
 

@@ -51,8 +51,12 @@ def write_labels(
     label_columns,
     max_length: int,
     normalize_text: bool,
+    method: str | None = None,
 ) -> Path:
-    """Write ``labels.json``: what a reloaded model needs to turn logits into named labels, as in training."""
+    """Write ``labels.json``: what a reloaded model needs to turn logits into named labels, as in training.
+
+    ``method="setfit"`` marks an encoder + logistic regression (:mod:`ftcourse.classifier.setfit_head`); None, a fine-tuned classifier.
+    """
     record = {
         "label_names": list(label_names),
         "problem_type": problem_type,
@@ -61,6 +65,8 @@ def write_labels(
         "max_length": max_length,
         "normalize_text": normalize_text,
     }
+    if method:
+        record["method"] = method
     return write_json(Path(model_dir) / LABELS_FILE, record)
 
 

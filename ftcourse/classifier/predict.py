@@ -20,6 +20,8 @@ from tqdm.auto import tqdm
 from ftcourse.classifier.artifacts import check_model_dir, read_labels, read_thresholds
 from ftcourse.classifier.labels import MULTI, check_frame, encode_labels
 from ftcourse.classifier.metrics import evaluation_report
+from ftcourse.classifier.setfit_head import METHOD as SETFIT
+from ftcourse.classifier.setfit_head import load_setfit_module
 from ftcourse.errors import DataError
 from ftcourse.prepare import normalize_text
 from ftcourse.runtime import pick_device
@@ -80,11 +82,14 @@ def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> 
     names = list(labels["label_names"])
     device = device or pick_device()
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
-    model = (
-        AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=False, use_safetensors=True)
-        .to(device)
-        .eval()
-    )
+    if labels.get("method") == SETFIT:  # an encoder + logistic regression (train-classifier --method setfit)
+        model = load_setfit_module(folder, device)
+    else:
+        model = (
+            AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=False, use_safetensors=True)
+            .to(device)
+            .eval()
+        )
     if not isinstance(labels.get("label_names"), list) or len(names) != model.config.num_labels:
         raise DataError(
             f"{folder / 'labels.json'}: lists {len(names)} label name(s) {names}, but the model has {model.config.num_labels} outputs. "

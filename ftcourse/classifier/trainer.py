@@ -48,6 +48,7 @@ from ftcourse.classifier.metrics import evaluation_report, probabilities, select
 from ftcourse.classifier.predict import LoadedClassifier, predict_proba
 from ftcourse.classifier.warm_start import warm_start_head
 from ftcourse.errors import DataError, UsageError, plain
+from ftcourse.lora import ADAPTER_DIR, add_lora, merge_lora, parameter_counts, save_adapter, training_state_mib
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import normalize_text
 from ftcourse.runtime import is_main_process, mixed_precision, pick_device, seed_everything
@@ -87,8 +88,8 @@ def head_parameters(model) -> list:
     The encoder lives under ``model.base_model_prefix`` (``bert``, ``roberta``, ...); everything else
     (``classifier``, DistilBERT's ``pre_classifier``, a decoder's ``score``) starts from random.
     """
-    prefix = f"{model.base_model_prefix}."
-    return [p for name, p in model.named_parameters() if not name.startswith(prefix)]
+    prefix = f"{model.base_model_prefix}."  # a LoRA-wrapped model's names start "base_model.model.<prefix>"
+    return [p for name, p in model.named_parameters() if not (name.startswith(prefix) or f".{prefix}" in name)]
 
 
 class WeightedLossTrainer(Trainer):
@@ -212,6 +213,9 @@ class ClassifierSettings:
     max_pos_weight: float | None = 50.0  # cap on multi-label positive weights (build_loss)
     early_stopping_patience: int | None = 2  # evaluations without improvement before stopping; None disables it
     eval_steps: int | None = None  # evaluate (and checkpoint) every N steps instead of every epoch
+    # False: no evaluation, checkpoint or early stopping during training; the last weights are the model (few-shot runs,
+    # where the "validation split" is the training examples themselves and writing a checkpoint per epoch costs more than training).
+    checkpoints: bool = True
     seed: int = 42  # seeds the head's initialisation, shuffling and dropout
     max_grad_norm: float = 1.0  # gradient clipping
     # Clean texts with ftcourse.prepare.normalize_text (links, entities, spaces) before tokenising;
@@ -225,6 +229,10 @@ class ClassifierSettings:
     head_init: str | None = None
     # "tensorboard": also write TensorBoard event files to output_dir/runs (ftcourse.tracking); "none" writes only the JSONL log.
     report_to: str = "none"
+    # Train LoRA adapters of this rank (ftcourse.lora) and the head instead of every weight; None = full fine-tuning.
+    # The saved folder holds the merged model (loads like any classifier) and the adapter alone in output_dir/adapter.
+    lora_r: int | None = None
+    lora_alpha: float | None = None  # LoRA scaling numerator; None = 2 * lora_r
     dataset_name: str = ""  # recorded in the model card
     data_licence: str = ""  # recorded in the model card
 
@@ -286,6 +294,8 @@ def train_classifier(
         if cfg.head_init
         else None
     )
+    if cfg.lora_r:
+        model = add_lora(model, cfg.lora_r, cfg.lora_alpha)  # after the probe: the head starts from it, the encoder freezes
     train_ds = _tokenised_dataset(train_texts, y_train, tokenizer, cfg.max_length)
     eval_ds = _tokenised_dataset(_texts(eval_df[text_column], cfg.normalize), y_eval, tokenizer, cfg.max_length)
     loss_fn = build_loss(problem_type, y_train, len(names), cfg.class_weighting, loss, cfg.max_pos_weight)
@@ -306,7 +316,7 @@ def train_classifier(
     result.update(train_size=len(train_df), eval_size=len(eval_df), output_dir=str(out) if save else None, device=device)
     result["linear_probe"] = probe
     if save:
-        _save(trainer, out, cfg, result, (text_column, label_columns), y_train, hp, (model_path, resume_from))
+        model = _save(trainer, out, cfg, result, (text_column, label_columns), y_train, hp, (model_path, resume_from))
     else:
         scratch.cleanup()
     return TrainedClassifier(model, tokenizer, history, result)
@@ -335,17 +345,36 @@ def _run_facts(trainer, train_output, cfg: ClassifierSettings, started: float) -
         "stopped_early": epochs_run < float(cfg.epochs) - 1e-9,
         "train_seconds": round(time.perf_counter() - started, 1),
         "train_loss": float(train_output.training_loss),
+        "train_samples_per_second": float(train_output.metrics.get("train_samples_per_second", float("nan"))),
+        "parameters": parameter_counts(trainer.model),
+        "training_state_mib": training_state_mib(trainer.model, trainer.optimizer),
         "max_length": cfg.max_length,
         "normalize_text": cfg.normalize,
     }
 
 
+def _save_model(trainer, out: Path, cfg: ClassifierSettings):
+    # Model + tokenizer, safetensors; the Trainer writes on the main process only. A LoRA run saves its adapter
+    # alone (out/adapter) and the merged model, which loads like any classifier, without peft.
+    if not cfg.lora_r:
+        trainer.save_model(str(out))
+        return trainer.model
+    if trainer.is_world_process_zero():
+        save_adapter(trainer.model, out / ADAPTER_DIR)
+    merged = merge_lora(trainer.model).eval()
+    if trainer.is_world_process_zero():
+        merged.save_pretrained(str(out))
+        trainer.processing_class.save_pretrained(str(out))
+    return merged
+
+
 def _save(
     trainer, out: Path, cfg: ClassifierSettings, result: dict, labels: tuple, y_train, hyperparameters: dict, provenance: tuple
-) -> None:
-    trainer.save_model(str(out))  # model + tokenizer, safetensors; the Trainer writes on the main process only
+):
+    # Writes the artefacts; returns the model to hand back (the merged one after LoRA).
+    model = _save_model(trainer, out, cfg)
     if not trainer.is_world_process_zero():
-        return  # under torchrun every process gets here: only one writes the artefacts
+        return model  # under torchrun every process gets here: only one writes the artefacts
     (text_column, label_columns), (model_path, resume_from) = labels, provenance
     names, problem_type, device = result["label_names"], result["problem_type"], result["device"]
     write_labels(out, names, problem_type, text_column, label_columns, cfg.max_length, cfg.normalize)
@@ -373,6 +402,7 @@ def _save(
     (out / "training_args.bin").unlink(missing_ok=True)  # a pickle; the same settings are in training_info.json
     if not cfg.keep_checkpoints:
         shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+    return model
 
 
 def _fresh_model(model_path: str, names: list[str], problem_type: str):
@@ -414,6 +444,8 @@ def _hyperparameters(cfg: ClassifierSettings, problem_type: str, loss, loss_fn) 
         "seed",
         "head_init",
         "report_to",
+        "lora_r",
+        "lora_alpha",
     )
     record = {k: getattr(cfg, k) for k in kept}
     record["max_pos_weight"] = cfg.max_pos_weight if cfg.class_weighting and problem_type == MULTI else None
@@ -457,7 +489,7 @@ def _build_trainer(
     eval_steps, progress = cfg.eval_steps, cfg.progress
     steps_per_epoch = math.ceil(len(train_ds) / hp["batch_size"])
     total_steps = max(1, math.ceil(steps_per_epoch * hp["epochs"]))
-    strategy = "steps" if eval_steps else "epoch"
+    strategy = ("steps" if eval_steps else "epoch") if cfg.checkpoints else "no"
     args = TrainingArguments(
         output_dir=str(out / CHECKPOINT_DIR),
         num_train_epochs=hp["epochs"],
@@ -474,7 +506,7 @@ def _build_trainer(
         eval_steps=eval_steps,
         save_steps=eval_steps,
         save_total_limit=2,  # the best and the latest: enough to resume and to reload the best
-        load_best_model_at_end=True,
+        load_best_model_at_end=cfg.checkpoints,
         metric_for_best_model=hp["metric_for_best_model"],
         greater_is_better=True,
         logging_strategy="steps",
@@ -497,7 +529,7 @@ def _build_trainer(
         return selection_metrics(prediction.label_ids, probs, problem_type)
 
     callbacks = [JsonlLogCallback(out / LOG_FILE), DivergenceCallback(), *tracking_callbacks(cfg.report_to, out / RUNS_DIR)]
-    if hp["early_stopping_patience"]:
+    if hp["early_stopping_patience"] and cfg.checkpoints:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=hp["early_stopping_patience"]))
     trainer = WeightedLossTrainer(
         model=model,

@@ -47,7 +47,13 @@ DEFAULTS: dict = {
     "report_to": "none",  # "tensorboard": event files in OUTPUT/runs beside the JSONL log
     "max_rows": None,  # train on a random sample of N rows (drawn with the seed): quick tries
     "head_init": None,  # "linear_probe": start the head from a logistic regression on the frozen features
+    "method": "finetune",  # "setfit": contrastive pairs + logistic regression (ftcourse.fewshot), single-label only
+    "lora": False,  # train LoRA adapters (ftcourse.lora) instead of every weight: of the classifier, or of SetFit's encoder
+    "lora_r": 8,  # rank of the LoRA updates (with --lora)
+    "setfit_iterations": 20,  # SetFit's pairing rounds: 2 x iterations x training rows pairs
 }
+
+METHODS = ("finetune", "setfit")
 
 TYPES = {
     "label_columns": list,
@@ -59,6 +65,8 @@ TYPES = {
     "val_size": float,
     "seed": int,
     "max_rows": int,
+    "lora_r": int,
+    "setfit_iterations": int,
 }
 
 
@@ -92,6 +100,20 @@ def add_parser(sub) -> None:
         choices=["linear_probe"],
         help="start the classification head from a logistic regression on the frozen encoder's features (default: a random head)",
     )
+    tc.add_argument(
+        "--method",
+        choices=METHODS,
+        help="finetune: a classification head trained with the encoder (default); setfit: few-shot, contrastive pairs from the "
+        "training rows tune the encoder, then a logistic regression (single-label)",
+    )
+    tc.add_argument(
+        "--lora",
+        action="store_true",
+        default=None,
+        help="train LoRA adapters instead of every weight (the saved model has them merged; OUTPUT/adapter holds them alone)",
+    )
+    tc.add_argument("--lora-r", type=int, help="rank of the LoRA updates (default: 8)")
+    tc.add_argument("--setfit-iterations", type=int, help="--method setfit: pairing rounds per training row (default: 20)")
     tc.add_argument("--max-rows", type=int, help="use a random sample of this many rows (quick tries)")
     tc.add_argument(
         "--balance-classes",
@@ -136,9 +158,30 @@ def options_from(cli: dict, config_path: str | None = None) -> dict:
     share(options, "val_size")
     if options["test_size"] + options["val_size"] >= 0.9:
         raise UsageError("test_size + val_size leave less than 10 % of the data for training. Fix: lower them.")
-    positive(options, "epochs", "batch_size", "learning_rate", "max_length")
+    positive(options, "epochs", "batch_size", "learning_rate", "max_length", "lora_r", "setfit_iterations")
     report_to(options)
+    _check_method(options)
     return options
+
+
+def _check_method(options: dict) -> None:
+    # The options --method setfit and --lora cannot be combined with: refused before any data or model loads.
+    if options["method"] not in METHODS:
+        raise UsageError(f"method {options['method']!r}: choose one of {list(METHODS)}. Fix: e.g. --method setfit.")
+    if options["lora"] and options["resume"]:
+        raise UsageError(
+            "--lora with --resume: a LoRA run cannot be resumed yet. Fix: drop --resume and pass --overwrite to train again."
+        )
+    if options["method"] != "setfit":
+        return
+    clashes = {"resume": "--resume", "head_init": "--head-init", "evaluate_only": "--evaluate-only"}
+    given = [flag for key, flag in clashes.items() if options[key]]
+    if options["report_to"] != "none":
+        given.append("--report-to")
+    if given:
+        raise UsageError(
+            f"--method setfit does not take {', '.join(given)} (they belong to fine-tuning a head). Fix: drop them, or use --method finetune."
+        )
 
 
 def execute(options: dict) -> dict:
@@ -159,6 +202,11 @@ def execute(options: dict) -> dict:
         if is_main_process():  # under torchrun, the other ranks would see rank 0's probe file
             check_output(options["output"], overwrite=options["overwrite"], resume=options["resume"])
     task = _load_and_split(options)
+    if options["method"] == "setfit" and len(task["label_columns"]) != 1:
+        raise UsageError(
+            f"--method setfit is single-label, but {len(task['label_columns'])} label columns were given {task['label_columns']}. "
+            "Fix: pass one class column with --label-columns, or use --method finetune for multi-label data."
+        )
     if options["evaluate_only"]:
         report = _evaluate_only(options, task)
         if options["compare"] and report.get("test"):
@@ -248,8 +296,56 @@ def _evaluate_only(options: dict, task: dict) -> dict:
 
 def _train(options: dict, task: dict) -> dict:
     from ftcourse.classifier.artifacts import update_metrics
-    from ftcourse.classifier.losses import balanced_weighting
     from ftcourse.classifier.predict import evaluate_saved
+
+    trained = _train_setfit(options, task) if options["method"] == "setfit" else _fine_tune(options, task)
+    if not is_main_process():
+        return {"output": options["output"]}  # under torchrun, rank 0 alone evaluates and reports
+    model_dir = Path(options["output"])
+    table, summary, _ = evaluate_saved(model_dir, task["test"], task["text_column"], task["label_columns"])
+    update_metrics(model_dir, "test", summary, table)
+    print_table("test split", table)
+    if trained.get("validation"):
+        say(f"validation: {headline(trained['validation'])}")
+    say(f"test: {headline(summary)}")
+    say(f"saved to {model_dir} (model card: {model_dir / 'README.md'})")
+    return {"test": summary, "output": str(model_dir)}
+
+
+def _train_setfit(options: dict, task: dict) -> dict:
+    from ftcourse.fewshot import save_setfit, train_setfit
+
+    label_column = task["label_columns"][0]
+    trained = train_setfit(
+        task["train"],
+        text_column=task["text_column"],
+        label_column=label_column,
+        label_names=task["label_names"],
+        base_model=options["base_model"],
+        num_iterations=options["setfit_iterations"],
+        epochs=options["epochs"],
+        batch_size=options["batch_size"],
+        learning_rate=options["learning_rate"],
+        max_length=options["max_length"],
+        class_weight="balanced" if options["balance_classes"] else None,
+        lora_r=options["lora_r"] if options["lora"] else None,
+        normalize=not options["no_normalize"],
+        seed=options["seed"],
+    )
+    folder = save_setfit(
+        trained,
+        options["output"],
+        task["text_column"],
+        label_column,
+        validation=task["val"],
+        dataset_name=task["meta"]["name"],
+        data_licence=task["meta"]["licence"],
+    )
+    return {"validation": read_json(folder / "metrics.json").get("validation", {}).get("summary")}
+
+
+def _fine_tune(options: dict, task: dict) -> dict:
+    from ftcourse.classifier.losses import balanced_weighting
     from ftcourse.classifier.trainer import train_classifier
 
     trained = train_classifier(
@@ -272,17 +368,9 @@ def _train(options: dict, task: dict) -> dict:
         dataset_name=task["meta"]["name"],
         data_licence=task["meta"]["licence"],
         normalize=not options["no_normalize"],
+        lora_r=options["lora_r"] if options["lora"] else None,
     )
-    if not is_main_process():
-        return {"output": options["output"]}  # under torchrun, rank 0 alone evaluates and reports
-    model_dir = Path(options["output"])
-    table, summary, _ = evaluate_saved(model_dir, task["test"], task["text_column"], task["label_columns"])
-    update_metrics(model_dir, "test", summary, table)
-    print_table("test split", table)
-    say(f"validation: {headline(trained.result['validation'])}")
-    say(f"test: {headline(summary)}")
-    say(f"saved to {model_dir} (model card: {model_dir / 'README.md'})")
-    return {"test": summary, "output": str(model_dir)}
+    return {"validation": trained.result["validation"]}
 
 
 def _compare_with_base(options: dict, task: dict, fine_tuned: dict, out: Path) -> dict:

@@ -97,3 +97,50 @@ def test_decision_mentions_a_rising_curve_and_the_domain_gap():
         baselines.decision_matrix(
             _results(), _curve(0.0), {"delta": 0, "p_value": 0.5}, "nope", "TF-IDF + LR", "frozen + LR", cheap=["TF-IDF + LR"]
         )
+
+
+def _few_shot_curve(setfit, head, frozen, ks=(8, 16, 64)) -> pd.DataFrame:
+    rows = []
+    for approach, scores in (("SetFit", setfit), ("fine-tuned head", head), ("frozen + LR", frozen)):
+        for k, score in zip(ks, scores, strict=True):
+            rows += [
+                {"approach": approach, "k": k, "macro_f1": score - 0.01},
+                {"approach": approach, "k": k, "macro_f1": score + 0.01},
+            ]
+    return pd.DataFrame(rows)
+
+
+def test_crossover_is_where_the_fine_tune_catches_up_for_good():
+    curve = _few_shot_curve(setfit=[0.5, 0.55, 0.6], head=[0.4, 0.56, 0.65], frozen=[0.45, 0.5, 0.55])
+    assert baselines.crossover_k(curve, "SetFit", "fine-tuned head") == 16
+    # Ahead at 8 by luck, behind at 16, ahead at 64: the crossover is 64, not 8.
+    curve = _few_shot_curve(setfit=[0.5, 0.55, 0.6], head=[0.51, 0.5, 0.65], frozen=[0.45, 0.5, 0.55])
+    assert baselines.crossover_k(curve, "SetFit", "fine-tuned head") == 64
+    curve = _few_shot_curve(setfit=[0.5, 0.55, 0.6], head=[0.4, 0.5, 0.55], frozen=[0.45, 0.5, 0.55])
+    assert baselines.crossover_k(curve, "SetFit", "fine-tuned head") is None
+    with pytest.raises(ValueError, match="not in the curve"):
+        baselines.crossover_k(curve, "SetFit", "nope")
+
+
+def test_little_data_rows_join_the_decision_matrix():
+    curve = _few_shot_curve(setfit=[0.5, 0.55, 0.6], head=[0.4, 0.5, 0.65], frozen=[0.45, 0.5, 0.55])
+    zero_shot = {"macro_f1": 0.4, "macro_f1_low": 0.35, "macro_f1_high": 0.45, "majority_macro_f1": 0.28}
+    rows = baselines.little_data_rows(curve, zero_shot, examples_per_class=20)
+    assert list(rows.index) == ["no labels (zero-shot)", "few labels (16 per class)", "few-shot crossover"]
+    assert rows.loc["no labels (zero-shot)", "points to"].startswith("a usable start")
+    assert rows.loc["few labels (16 per class)", "points to"] == "SetFit at this data size"
+    assert "k = 64" in rows.loc["few-shot crossover", "evidence"]
+    weak = baselines.little_data_rows(curve, {**zero_shot, "macro_f1_low": 0.2}, examples_per_class=2)
+    assert weak.loc["no labels (zero-shot)", "points to"].startswith("not enough")
+    assert "few labels (8 per class)" in weak.index  # below the smallest k: the smallest k measured
+    matrix, _ = baselines.decision_matrix(
+        _results(),
+        _curve(0.0),
+        {"delta": 0.1, "p_value": 0.01},
+        "fine-tuned",
+        "TF-IDF + LR",
+        "frozen + LR",
+        cheap=["TF-IDF + LR", "frozen + LR"],
+        little_data=rows,
+    )
+    assert list(matrix.index)[:4] == ["domain", "data size", "baseline quality", "budget"] and len(matrix) == 7

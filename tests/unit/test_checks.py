@@ -759,3 +759,34 @@ def test_labeled_pairs():
     _rejects(checks.check_labeled_pairs, all_ones, "labelled 1")
     _rejects(checks.check_labeled_pairs, negatives_only, "positive is missing")
     _rejects(checks.check_labeled_pairs, lambda t: t, "not a DataFrame")
+def test_setfit_pairs():
+    from ftcourse.fewshot import setfit_pairs
+
+    checks.check_setfit_pairs(lambda texts, labels, n, seed: setfit_pairs(texts, labels, num_iterations=n, seed=seed))
+
+    def positives_only(texts, labels, n, seed):
+        pairs = setfit_pairs(texts, labels, num_iterations=n, seed=seed)
+        return pairs[pairs["score"] == 1.0]
+
+    def flipped(texts, labels, n, seed):
+        return setfit_pairs(texts, labels, num_iterations=n, seed=seed).assign(score=lambda d: 1.0 - d["score"])
+
+    def with_self(texts, labels, n, seed):
+        return pd.DataFrame({"sentence1": texts * n, "sentence2": texts * n, "score": 1.0})
+
+    _rejects(checks.check_setfit_pairs, positives_only, "different-class pairs")
+    _rejects(checks.check_setfit_pairs, flipped, "scores")
+    _rejects(checks.check_setfit_pairs, with_self, "itself")
+    _rejects(checks.check_setfit_pairs, lambda t, lab, n, s: pd.DataFrame({"a": [1]}), "columns")
+    _rejects(checks.check_setfit_pairs, None, "no value")
+    with pytest.raises(NotImplementedError):
+        checks.check_setfit_pairs(_stub)
+
+
+def test_lora_parameters():
+    checks.check_lora_parameters(lambda d_in, d_out, r: r * (d_in + d_out))
+    _rejects(checks.check_lora_parameters, lambda d_in, d_out, r: d_in * d_out, "frozen layer")
+    _rejects(checks.check_lora_parameters, lambda d_in, d_out, r: r * d_in)
+    _rejects(checks.check_lora_parameters, lambda d_in, d_out, r: r * (d_in + d_out) + d_out)  # a bias LoRA does not add
+    with pytest.raises(NotImplementedError):
+        checks.check_lora_parameters(_stub)

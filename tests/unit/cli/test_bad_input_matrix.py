@@ -55,7 +55,11 @@ COMMANDS = (
     "env",
     "export",
     "publish",
+    # lesson 14's options change what train-classifier trains: each meets every kind of bad input as the plain command does
+    "train-classifier --method setfit",
+    "train-classifier --lora",
 )
+VARIANT_FLAGS = {"train-classifier --method setfit": ("--method", "setfit"), "train-classifier --lora": ("--lora",)}
 
 
 @dataclass(frozen=True)
@@ -606,6 +610,17 @@ for _command in ("export", "publish"):
     )
 
 
+def _with_flags(cell, flags: tuple):
+    # The plain command's case with the variant's flags appended (the same bad input, the same expected message).
+    if not isinstance(cell, Case):
+        return cell
+    return Case(lambda tmp, fx: [*cell.make(tmp, fx), *flags], cell.expect)
+
+
+for _variant, _flags in VARIANT_FLAGS.items():
+    MATRIX.update({(_variant, kind): _with_flags(MATRIX[("train-classifier", kind)], _flags) for kind in KINDS})
+
+
 def test_the_matrix_is_complete():
     expected = {(target, kind) for target in (*LOADERS, *COMMANDS) for kind in KINDS}
     assert set(MATRIX) == expected, sorted(expected ^ set(MATRIX))
@@ -630,7 +645,7 @@ def test_bad_input(target, kind, tmp_path, monkeypatch, capsys, request):
         capsys.readouterr()  # the fixtures' own progress bars
         assert main(argv) == 2, f"{argv} did not fail"
         err = capsys.readouterr().err.strip()
-        assert err.startswith(f"ftcourse {target}: error:") and len(err.splitlines()) == 1, err
+        assert err.startswith(f"ftcourse {target.split()[0]}: error:") and len(err.splitlines()) == 1, err
         assert cell.expect in err and "Fix" in err, err
         return
     load = cell.make(tmp_path, {})

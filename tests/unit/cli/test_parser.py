@@ -71,3 +71,15 @@ def test_train_cross_encoder_and_search_rerank_parse_their_flags():
         build_parser().parse_args(["train-cross-encoder", "--loss", "lambda"])
     args = build_parser().parse_args(["search", "emb", "q", "--corpus", "c.txt", "--rerank", "ce", "--candidates", "30"])
     assert (args.rerank, args.candidates, args.queries) == ("ce", 30, ["q"])
+def test_train_classifier_takes_lesson_14s_method_and_lora_flags():
+    from ftcourse.cli.train_classifier import DEFAULTS, options_from
+
+    args = build_parser().parse_args(
+        ["train-classifier", "--method", "setfit", "--lora", "--lora-r", "4", "--setfit-iterations", "5"]
+    )
+    assert (args.method, args.lora, args.lora_r, args.setfit_iterations) == ("setfit", True, 4, 5)
+    plain = build_parser().parse_args(["train-classifier"])
+    assert plain.method is None and plain.lora is None  # unset flags leave the config file and the defaults in charge
+    assert (DEFAULTS["method"], DEFAULTS["lora"], DEFAULTS["lora_r"]) == ("finetune", False, 8)
+    options = options_from({"data": "davidson", "method": "setfit", "lora": True, "lora_r": "16"})
+    assert options["lora_r"] == 16 and options["method"] == "setfit"
