@@ -233,6 +233,7 @@ def little_data_rows(
     few_shot: str = "SetFit",
     fine_tuned: str = "fine-tuned head",
     frozen: str = "frozen + LR",
+    crossover_intervals: dict | None = None,
 ) -> pd.DataFrame:
     """Decision-matrix rows for little data: zero-shot, the few-shot methods at your data size, and the crossover.
 
@@ -243,6 +244,9 @@ def little_data_rows(
         examples_per_class: how many labelled examples per class you have (the row uses the largest measured k
             not above it, or the smallest k).
         few_shot, fine_tuned, frozen: the approaches' names in ``curve``.
+        crossover_intervals: ``{k: (low, high)}``, the 95 % paired interval of ``fine_tuned`` minus ``few_shot`` at each k.
+            With them the crossover row points to fine-tuning only from the k where the interval lies above 0
+            (:func:`clear_crossover_k`); a crossover of the means alone is reported as not yet clear.
 
     Returns:
         Rows indexed by ``factor`` with ``evidence`` and ``points to``, the columns of :func:`decision_matrix`.
@@ -268,17 +272,58 @@ def little_data_rows(
                 "evidence": ", ".join(f"{name} {value:.3f}" for name, value in at_k.items()) + " mean macro-F1",
                 "points to": f"{at_k.idxmax()} at this data size",
             },
-            {
-                "factor": "few-shot crossover",
-                "evidence": f"{fine_tuned} reaches {few_shot} from k = {cross} per class"
-                if cross is not None
-                else f"{fine_tuned} is still behind {few_shot} at k = {int(ks.max())} per class",
-                "points to": f"fine-tune the usual way from about {cross} examples per class"
-                if cross is not None
-                else f"{few_shot} up to the largest k measured; measure again with more data",
-            },
+            _crossover_row(cross, int(ks.max()), few_shot, fine_tuned, crossover_intervals),
         ]
     ).set_index("factor")
+
+
+def clear_crossover_k(intervals: dict) -> int | None:
+    """The smallest ``k`` from which every paired interval of (fine-tuned minus few-shot) lies above 0.
+
+    Args:
+        intervals: ``{k: (low, high)}``, one 95 % interval of the difference per examples-per-class ``k``.
+
+    Returns:
+        That ``k``, or None when the interval at the largest k still reaches 0 or below.
+    """
+    clear = {int(k): float(low) > 0 for k, (low, _high) in intervals.items()}
+    ks = sorted(clear)
+    if not ks or not clear[ks[-1]]:
+        return None
+    unclear = [k for k in ks if not clear[k]]
+    return ks[0] if not unclear else min(k for k in ks if k > unclear[-1])
+
+
+def _crossover_row(cross: int | None, largest_k: int, few_shot: str, fine_tuned: str, intervals: dict | None) -> dict:
+    if cross is None:
+        return {
+            "factor": "few-shot crossover",
+            "evidence": f"{fine_tuned} is still behind {few_shot} at k = {largest_k} per class",
+            "points to": f"{few_shot} up to the largest k measured; measure again with more data",
+        }
+    evidence = f"{fine_tuned}'s mean reaches {few_shot}'s from k = {cross} per class"
+    if intervals is None:
+        return {
+            "factor": "few-shot crossover",
+            "evidence": evidence,
+            "points to": f"fine-tune the usual way from about {cross} examples per class",
+        }
+    clear = clear_crossover_k(intervals)
+    low, high = intervals[cross]
+    evidence += f" (difference [{low:+.3f}, {high:+.3f}] there)"
+    if clear is None:
+        return {
+            "factor": "few-shot crossover",
+            "evidence": evidence,
+            "points to": f"no clear crossover up to k = {largest_k}: either works; measure on your own data before labelling more",
+        }
+    if clear != cross:
+        evidence += f"; clearly ahead from k = {clear}"
+    return {
+        "factor": "few-shot crossover",
+        "evidence": evidence,
+        "points to": f"fine-tune the usual way from {clear} examples per class",
+    }
 
 
 def _quality(p: float, significance: float) -> str:

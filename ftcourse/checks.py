@@ -1359,6 +1359,8 @@ def check_labeled_pairs(to_labeled_pairs) -> None:
             "one row per (query, document) pair, no duplicates.",
         )
     _passed("each query has its positive (label 1) and every mined negative (label 0): ready for BinaryCrossEntropyLoss.")
+
+
 # ---- 14: little data ------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from ftcourse.classifier.setfit_head import METHOD, SetFitModule, head_weights, 
 from ftcourse.embedder.trainer import train_embedder
 from ftcourse.errors import DataError, UsageError
 from ftcourse.evaluation import pair_classification_metrics
+from ftcourse.files import TRAINING_LOG_FILE
 from ftcourse.lora import add_lora_to_embedder, merge_lora
 from ftcourse.models import BASE_MODEL, load_sentence_transformer, resolve_model
 from ftcourse.prepare import normalize_text
@@ -200,11 +201,10 @@ def train_setfit(
     trainable = sum(p.numel() for p in encoder.parameters() if p.requires_grad)
     pairs = setfit_pairs(texts, y, num_iterations, max_pairs, seed)
     settings = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed}
-    tune_seconds = _tune_encoder(encoder, pairs, settings, lora_r)
+    tune_seconds, training_log = _tune_encoder(encoder, pairs, settings, lora_r)
     encoder.eval()
     head = _fit_head(encoder, texts, y, class_weight, seed, batch_size)
-    weight, bias = head_weights(head, len(names))
-    module = SetFitModule(encoder[0].auto_model, weight, bias).eval()
+    module = SetFitModule(encoder[0].auto_model, *head_weights(head, len(names))).eval()
     classifier = LoadedClassifier(
         module,
         encoder.tokenizer,
@@ -233,19 +233,23 @@ def train_setfit(
         },
         "base_model": str(base_model),
         "normalize_text": normalize,
+        "training_log": training_log,  # the contrastive stage's JSONL log (loss, learning rate per step), as text
     }
     return TrainedSetFit(classifier, encoder, result)
 
 
-def _tune_encoder(encoder, pairs: pd.DataFrame, settings: dict, lora_r: int | None) -> float:
+def _tune_encoder(encoder, pairs: pd.DataFrame, settings: dict, lora_r: int | None) -> tuple[float, str]:
     # SetFit's first stage: CosineSimilarityLoss on the pairs; LoRA adapters are folded into the weights afterwards.
+    # The scratch folder goes; its training log is kept so that save_setfit writes it like every other trainer.
     with tempfile.TemporaryDirectory(prefix="ftcourse-setfit-") as scratch:
         started = time.perf_counter()
         train_embedder(encoder, pairs, "cosine_similarity", output_dir=scratch, save=False, show_progress=False, **settings)
         seconds = time.perf_counter() - started
+        log_path = Path(scratch) / TRAINING_LOG_FILE
+        training_log = log_path.read_text(encoding="utf-8") if log_path.is_file() else ""
     if lora_r:
         merge_lora(encoder[0].auto_model)  # in place: the encoder keeps its plain layers, with the updates folded in
-    return seconds
+    return seconds, training_log
 
 
 def _fit_head(encoder, texts: list[str], y: np.ndarray, class_weight: str | None, seed: int, batch_size: int):
@@ -268,8 +272,8 @@ def save_setfit(
     """Write the artefacts ``train_classifier`` writes, so ``predict``, ``evaluate`` and ``load_classifier`` work on them.
 
     The folder gets the encoder and tokenizer, ``setfit_head.safetensors``, ``labels.json`` (``"method": "setfit"``),
-    ``thresholds.json``, ``training_info.json``, ``metrics.json`` (validation scores when ``validation`` is given)
-    and a model card ``README.md``.
+    ``thresholds.json``, ``training_info.json``, ``training_log.jsonl`` (the contrastive stage), ``metrics.json`` (validation
+    scores when ``validation`` is given) and a model card ``README.md``.
     """
     classifier, _, result = trained
     folder = Path(folder)
@@ -279,6 +283,7 @@ def save_setfit(
         folder, names, SINGLE, text_column, [label_column], classifier.max_length, classifier.normalize_text, method=METHOD
     )
     write_thresholds(folder, dict.fromkeys(names, 0.5))
+    (folder / TRAINING_LOG_FILE).write_text(result.get("training_log", ""), encoding="utf-8")
     summary = None
     if validation is not None and len(validation):
         y_val, _ = encode_labels(validation, [label_column], SINGLE, names, "validation split")

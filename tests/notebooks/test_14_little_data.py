@@ -36,9 +36,17 @@ def test_the_few_shot_curve_holds_every_method_at_every_k(metrics):
     assert curve[f"davidson|frozen + LR|{ks[-1]}"]["mean"] > curve[f"davidson|frozen + LR|{ks[0]}"]["mean"]
 
 
-def test_crossover_intervals_are_intervals(metrics):
+def test_crossover_intervals_are_intervals_and_the_clear_crossover_follows_them(metrics):
     for key, (low, high) in metrics["crossover_intervals"].items():
         assert low <= high, key
+    for task, clear in metrics["crossover_clear"].items():
+        lows = {
+            int(key.split("|")[1]): low for key, (low, _) in metrics["crossover_intervals"].items() if key.startswith(f"{task}|")
+        }
+        if clear is None:
+            assert lows[max(lows)] <= 0, task  # the interval at the largest k still reaches 0
+        else:
+            assert all(low > 0 for k, low in lows.items() if k >= clear), task
 
 
 def test_lora_trains_a_small_share_and_holds_less_state(metrics):
@@ -49,6 +57,8 @@ def test_lora_trains_a_small_share_and_holds_less_state(metrics):
     assert lora["training state (MiB)"] < full["training state (MiB)"]
     assert metrics["lora"]["adapter_max_probability_difference"] < 1e-4  # base + adapter == merged model
     assert metrics["lora"]["adapter folder (MiB)"] < metrics["lora"]["merged model (MiB)"] / 10
+    for variant, numbers in metrics["lora"]["embedder"].items():  # every number measured, none left blank
+        assert all(math.isfinite(value) and value > 0 for value in numbers.values()), variant
 
 
 def test_the_effect_block_is_complete(metrics):

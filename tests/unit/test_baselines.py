@@ -122,6 +122,14 @@ def test_crossover_is_where_the_fine_tune_catches_up_for_good():
         baselines.crossover_k(curve, "SetFit", "nope")
 
 
+def test_clear_crossover_needs_the_interval_above_zero_from_that_k_on():
+    assert baselines.clear_crossover_k({8: (-0.1, 0.05), 16: (0.01, 0.1), 64: (0.03, 0.2)}) == 16
+    assert baselines.clear_crossover_k({8: (0.01, 0.1), 16: (-0.02, 0.1), 64: (0.03, 0.2)}) == 64  # a dip resets it
+    assert baselines.clear_crossover_k({8: (0.01, 0.1), 16: (0.02, 0.1), 64: (-0.01, 0.2)}) is None
+    assert baselines.clear_crossover_k({8: (0.0, 0.1)}) is None  # touching 0 is not above it
+    assert baselines.clear_crossover_k({}) is None
+
+
 def test_little_data_rows_join_the_decision_matrix():
     curve = _few_shot_curve(setfit=[0.5, 0.55, 0.6], head=[0.4, 0.5, 0.65], frozen=[0.45, 0.5, 0.55])
     zero_shot = {"macro_f1": 0.4, "macro_f1_low": 0.35, "macro_f1_high": 0.45, "majority_macro_f1": 0.28}
@@ -130,6 +138,16 @@ def test_little_data_rows_join_the_decision_matrix():
     assert rows.loc["no labels (zero-shot)", "points to"].startswith("a usable start")
     assert rows.loc["few labels (16 per class)", "points to"] == "SetFit at this data size"
     assert "k = 64" in rows.loc["few-shot crossover", "evidence"]
+    assert rows.loc["few-shot crossover", "points to"] == "fine-tune the usual way from about 64 examples per class"
+    unclear = baselines.little_data_rows(
+        curve, zero_shot, 20, crossover_intervals={8: (-0.2, -0.05), 16: (-0.1, 0.0), 64: (-0.01, 0.1)}
+    )
+    assert unclear.loc["few-shot crossover", "points to"].startswith("no clear crossover up to k = 64")
+    assert "[-0.010, +0.100]" in unclear.loc["few-shot crossover", "evidence"]
+    clear = baselines.little_data_rows(
+        curve, zero_shot, 20, crossover_intervals={8: (-0.2, -0.05), 16: (-0.1, 0.0), 64: (0.02, 0.1)}
+    )
+    assert clear.loc["few-shot crossover", "points to"] == "fine-tune the usual way from 64 examples per class"
     weak = baselines.little_data_rows(curve, {**zero_shot, "macro_f1_low": 0.2}, examples_per_class=2)
     assert weak.loc["no labels (zero-shot)", "points to"].startswith("not enough")
     assert "few labels (8 per class)" in weak.index  # below the smallest k: the smallest k measured

@@ -759,6 +759,8 @@ def test_labeled_pairs():
     _rejects(checks.check_labeled_pairs, all_ones, "labelled 1")
     _rejects(checks.check_labeled_pairs, negatives_only, "positive is missing")
     _rejects(checks.check_labeled_pairs, lambda t: t, "not a DataFrame")
+
+
 def test_setfit_pairs():
     from ftcourse.fewshot import setfit_pairs
 

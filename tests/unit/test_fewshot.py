@@ -85,9 +85,18 @@ def test_a_saved_setfit_model_predicts_and_evaluates_like_a_classifier(trained_s
     trained, df = trained_setfit
     folder = save_setfit(trained, tmp_path / "setfit", validation=df.iloc[24:36], dataset_name="toy")
     assert read_labels(folder)["method"] == "setfit"
-    assert {"README.md", "metrics.json", "training_info.json", "thresholds.json", "setfit_head.safetensors"} <= {
-        p.name for p in folder.iterdir()
-    }
+    assert {
+        "README.md",
+        "metrics.json",
+        "training_info.json",
+        "training_log.jsonl",
+        "thresholds.json",
+        "setfit_head.safetensors",
+    } <= {p.name for p in folder.iterdir()}
+    from ftcourse.training import read_training_log
+
+    history = read_training_log(folder / "training_log.jsonl")
+    assert len(history) and "loss" in history.columns  # the contrastive stage's log, as train-classifier writes one
     texts = df["text"].tolist()[36:]
     loaded = load_classifier(folder, device="cpu")
     np.testing.assert_allclose(predict_proba(loaded, texts), predict_proba(trained.classifier, texts), atol=1e-5)

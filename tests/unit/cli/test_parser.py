@@ -71,6 +71,8 @@ def test_train_cross_encoder_and_search_rerank_parse_their_flags():
         build_parser().parse_args(["train-cross-encoder", "--loss", "lambda"])
     args = build_parser().parse_args(["search", "emb", "q", "--corpus", "c.txt", "--rerank", "ce", "--candidates", "30"])
     assert (args.rerank, args.candidates, args.queries) == ("ce", 30, ["q"])
+
+
 def test_train_classifier_takes_lesson_14s_method_and_lora_flags():
     from ftcourse.cli.train_classifier import DEFAULTS, options_from
 
