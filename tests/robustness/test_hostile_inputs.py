@@ -591,9 +591,17 @@ def test_ctrl_c_during_training_says_how_to_resume(tmp_path, word_bert_dir, caps
             if list(out.glob("*.jsonl")) or list(out.glob("checkpoints/checkpoint-*")):  # training has begun
                 break
             time.sleep(0.05)
-        if not done.is_set():
+        # Pressed again every half second, as a user would: a KeyboardInterrupt that lands while Python runs a finaliser
+        # (garbage collection) is printed and dropped by CPython, and one full test run saw training finish (exit 0).
+        while not done.is_set() and time.monotonic() < deadline + 20:
             os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)
 
+    def interrupt(signum, frame):  # Python's own handler, quiet once the command has returned
+        if not done.is_set():
+            raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, interrupt)
     watcher = threading.Thread(target=press_ctrl_c, daemon=True)
     watcher.start()
     interrupted = None
@@ -617,6 +625,7 @@ def test_ctrl_c_during_training_says_how_to_resume(tmp_path, word_bert_dir, caps
     finally:
         done.set()
         watcher.join()
+        signal.signal(signal.SIGINT, previous_handler)
     err = capsys.readouterr().err
     assert interrupted is None, "Ctrl-C ended in a KeyboardInterrupt traceback"
     assert rc in (2, 130), f"exit status {rc!r} after Ctrl-C"
