@@ -533,7 +533,10 @@ def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed:
             f"choose the {spec['option']} on the dev rows only (the first on a tie); the test rows measure, once.",
         )
     if not np.allclose(np.asarray(test["base"], dtype=float), np.asarray(base_test, dtype=float)):
-        _fail(f"{spec['test']}['base'] are not the base model's test outputs.", f"use `{spec['base_name']}`, computed above.")
+        _fail(
+            f"{spec['test']}['base'] are not {spec.get('base_label', 'the base model')}'s test outputs.",
+            f"use `{spec['base_name']}`, computed above.",
+        )
     expected = {name: float(metric(y_test, test[name])) for name in ("base", "chosen")}
     reported = experiment[spec["score"]]
     if not isinstance(reported, dict) or set(reported) != set(expected):
@@ -550,7 +553,7 @@ def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed:
         np.asarray(test["chosen"]),
         seed,
         n_resamples,
-        names=("base model", str(best)),
+        names=(spec.get("base_label", "base model"), str(best)),
         call=spec["call"],
         metric=metric,
     )
@@ -1421,3 +1424,61 @@ def check_lora_parameters(lora_parameters) -> None:
                 f"lora_parameters({d_in}, {d_out}, {r}) = {got}.", "LoRA adds A (r x d_in) and B (d_out x r); no bias of its own."
             )
     _passed("your count matches LoRA's two low-rank factors.")
+
+
+def _macro_f1(y_true, y_pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, labels=np.unique(y_true), average="macro", zero_division=0))
+
+
+def check_description_experiment(
+    experiment: dict, description_sets, y_dev, y_test, frozen_test_predictions, seed: int, n_resamples: int
+) -> None:
+    """Exercise 14, Part B: label descriptions chosen on dev macro-F1, zero-shot on test against frozen + LR on k labels.
+
+    Args:
+        experiment: the learner's dict with the keys ``dev_predictions`` ({set name: zero-shot predictions of the dev
+            tweets} for every description set), ``chosen`` (a set name), ``test_predictions`` ({"base": frozen + LR,
+            "chosen": zero-shot with the chosen set}, predictions of the test tweets), ``macro_f1`` (the same keys, on
+            test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of zero-shot minus frozen + LR).
+        description_sets: the names of the candidate description sets (two or more).
+        y_dev, y_test: labels of the dev and test tweets.
+        frozen_test_predictions: frozen embeddings + LR on the k labelled tweets per class, on the test tweets.
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    if len(list(description_sets)) < 2:
+        _fail("there is only one set of descriptions to choose from.", "add your own set to DESCRIPTION_SETS (two or more).")
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "macro_f1",
+        "metric": _macro_f1,
+        "option": "description set",
+        "base_name": "frozen_test",
+        "base_label": "frozen + LR",
+        "call": "paired_bootstrap(macro_f1, y_test, frozen_test, zero-shot predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, description_sets, y_dev, y_test, frozen_test_predictions, seed, n_resamples, spec)
+    _passed(
+        f"descriptions {paired['best']!r} chosen on dev only; test macro-F1 {paired['metric_a']:.3f} (frozen + LR) and "
+        f"{paired['metric_b']:.3f} (zero-shot), difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_description_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 14, Part C: does zero-shot with the best descriptions match k labels per class? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": zero-shot minus frozen + LR test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_description_experiment`).
+    """
+    scores = experiment["macro_f1"]
+    _check_verdict(
+        answer,
+        float(scores["chosen"]) - float(scores["base"]),
+        scores["chosen"],
+        experiment["difference_ci"],
+        ("frozen + LR", "zero-shot"),
+    )

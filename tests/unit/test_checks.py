@@ -792,3 +792,58 @@ def test_lora_parameters():
     _rejects(checks.check_lora_parameters, lambda d_in, d_out, r: r * (d_in + d_out) + d_out)  # a bias LoRA does not add
     with pytest.raises(NotImplementedError):
         checks.check_lora_parameters(_stub)
+
+
+def _description_case(seed=7, chosen="mine"):
+    from sklearn.metrics import f1_score
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(9)
+    y_dev, y_test = rng.integers(0, 3, 150), rng.integers(0, 3, 150)
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    dev = {"lesson": noisy(y_dev, 0.7), "mine": noisy(y_dev, 0.4)}  # "mine" is best on dev
+    frozen, zero_shot = noisy(y_test, 0.4), {"lesson": noisy(y_test, 0.2), "mine": noisy(y_test, 0.5)}  # "lesson" best on test
+
+    def macro_f1(y, p):
+        return float(f1_score(y, p, labels=np.unique(y), average="macro", zero_division=0))
+
+    paired = paired_bootstrap(macro_f1, y_test, frozen, zero_shot[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_predictions": dev,
+        "chosen": chosen,
+        "test_predictions": {"base": frozen, "chosen": zero_shot[chosen]},
+        "macro_f1": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, frozen
+
+
+def test_description_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, frozen = _description_case()
+
+    def check(experiment, sets=("lesson", "mine")):
+        checks.check_description_experiment(experiment, sets, y_dev, y_test, frozen, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, sets=("lesson",)), right, "only one set")
+    _rejects(check, _description_case(chosen="lesson")[0], "dev score is highest")  # chosen on test
+    _rejects(check, _description_case(seed=8)[0], "seed")
+    swapped = {**right, "test_predictions": {**right["test_predictions"], "base": right["test_predictions"]["chosen"]}}
+    _rejects(check, swapped, "frozen + LR")
+
+
+def test_description_decision_reads_the_interval():
+    experiment = _description_case()[0]
+    delta = experiment["macro_f1"]["chosen"] - experiment["macro_f1"]["base"]
+    below = {**experiment, "difference_ci": (-0.3, -0.05)}
+    checks.check_description_decision({"verdict": "loss", "difference": delta}, below)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_description_decision(None, below)
+    _rejects(lambda a: checks.check_description_decision(a, below), {"verdict": "no clear difference", "difference": delta}, "")
+    _rejects(lambda a: checks.check_description_decision(a, below), {"verdict": "loss", "difference": -delta}, "wrong sign")
