@@ -17,6 +17,7 @@ from ftcourse.classifier.metrics import tune_label_thresholds
 from ftcourse.course import verdict
 from ftcourse.embedder.losses import REGISTRY
 from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
+from ftcourse.prepare import cross_split_duplicates
 
 
 class CheckFailed(AssertionError):
@@ -246,6 +247,139 @@ def check_balanced_pairs(build_pairs) -> None:
             "sample half the pairs from the same class and half from different classes, instead of pairing at random.",
         )
     _passed(f"{len(pairs)} pairs, {share:.0%} positives, every label consistent with the classes.")
+
+
+LEAKAGE_EXPERIMENT_KEYS = ("leaked_test", "removed_train", "test_predictions", "accuracy", "difference_ci")
+
+
+def _positions(value, name: str, n: int) -> np.ndarray:
+    """``value`` as sorted unique row positions in ``0..n-1``; fail with the fix when it is not that."""
+    try:
+        positions = np.unique(np.asarray(list(value), dtype=int))
+    except (TypeError, ValueError):
+        _fail(f"{name} should be a list of row positions (integers).", "take them from cross_split_duplicates' columns.")
+    if positions.size and (positions[0] < 0 or positions[-1] >= n):
+        _fail(
+            f"{name} holds {positions[-1]}, outside the {n} rows: index labels, not positions.",
+            "use the positions cross_split_duplicates returns (0 .. rows - 1), not the DataFrame's index.",
+        )
+    return positions
+
+
+def _check_leak_rows(experiment: dict, train, test, threshold: float) -> np.ndarray:
+    """Fail unless the learner's leaked test tweets and removed train rows are those of the split; return a train mask."""
+    leaks = cross_split_duplicates(train["clean"], test["clean"], threshold=threshold)
+    leaked, twins = np.unique(leaks["test"].to_numpy()), np.unique(leaks["train"].to_numpy())
+    mine = _positions(experiment["leaked_test"], "leaked_test", len(test))
+    if not np.array_equal(mine, leaked):
+        if np.array_equal(mine, twins):
+            _fail("leaked_test holds the positions of the train copies.", "the test tweets are the 'test' column.")
+        _fail(
+            f"leaked_test holds {len(mine)} tweets; {len(leaked)} test tweets have a near-duplicate in train at {threshold}.",
+            "cross_split_duplicates(train['clean'], test['clean'], threshold=THRESHOLD)['test'].unique(): train first, "
+            "the normalised texts, the notebook's threshold.",
+        )
+    removed = _positions(experiment["removed_train"], "removed_train", len(train))
+    if not np.array_equal(removed, twins):
+        if np.array_equal(removed, leaked):
+            _fail(
+                "removed_train holds the positions of the leaked *test* tweets.",
+                "remove their copies from the training rows (the 'train' column); the test tweets all stay.",
+            )
+        _fail(
+            f"removed_train holds {len(removed)} rows; {len(twins)} training tweets are near-duplicates of a test tweet.",
+            "remove exactly the rows in cross_split_duplicates(...)['train'].unique(), no more.",
+        )
+    keep = np.ones(len(train), dtype=bool)
+    keep[twins] = False
+    return keep
+
+
+def _check_leakage_predictions(predictions, train, test, keep, seed: int) -> dict:
+    """Fail unless the two models' test predictions are those of lesson 01's TF-IDF + LR refitted here; return them."""
+    if not isinstance(predictions, dict) or set(predictions) != {"naive", "decontaminated"}:
+        _fail("test_predictions should be {'naive': ..., 'decontaminated': ...}.", "predict the test tweets with both models.")
+    predictions = {name: np.asarray(value) for name, value in predictions.items()}
+    for name, value in predictions.items():
+        if value.shape != (len(test),):
+            _fail(
+                f"test_predictions[{name!r}] has {value.shape[0] if value.ndim else 0} rows, not the {len(test)} test tweets.",
+                "score every test tweet, the leaked ones included: the two models must be compared on the same rows.",
+            )
+    hint = "tfidf_logreg(class_weight='balanced', seed=SEED).fit(texts['clean'], texts['label']), then predict test['clean']."
+    for name, rows in (("naive", train), ("decontaminated", train[keep])):
+        expected = tfidf_logreg(class_weight="balanced", seed=seed).fit(rows["clean"], rows["label"]).predict(test["clean"])
+        if not np.array_equal(predictions[name], expected):
+            if name == "decontaminated" and np.array_equal(predictions[name], predictions["naive"]):
+                _fail("the decontaminated model predicts exactly as the naive one.", "train it on train without removed_train.")
+            where = "`train`" if name == "naive" else "`train` without the rows of removed_train"
+            _fail(f"test_predictions[{name!r}] are not those of the model trained on {where}.", hint)
+    return predictions
+
+
+def check_leakage_experiment(experiment: dict, train, test, threshold: float, seed: int, n_resamples: int) -> None:
+    """Exercise 02, Part B: how much does leakage through near-duplicates inflate the naive split's test accuracy?
+
+    The same test tweets are scored by two models: one trained on the naive split's training tweets, one trained on
+    them minus every training tweet that is a near-duplicate of a test tweet. The check finds the leaks again, refits
+    both models (seconds), and recomputes the accuracies and the paired interval from the learner's predictions.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`LEAKAGE_EXPERIMENT_KEYS`: ``leaked_test`` (positions of the
+            test tweets with a near-duplicate in train), ``removed_train`` (positions of those training tweets),
+            ``test_predictions`` and ``accuracy`` ({"naive": ..., "decontaminated": ...} on the test tweets), and
+            ``difference_ci`` ((low, high): paired 95 % bootstrap interval of naive minus decontaminated accuracy).
+        train, test: the naive split (columns ``clean``, the normalised text, and ``label``).
+        threshold: the near-duplicate threshold (the notebook's ``THRESHOLD``).
+        seed, n_resamples: the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    from sklearn.metrics import f1_score
+
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(LEAKAGE_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(LEAKAGE_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(LEAKAGE_EXPERIMENT_KEYS)}.")
+    keep = _check_leak_rows(experiment, train, test, threshold)
+    predictions = _check_leakage_predictions(experiment["test_predictions"], train, test, keep, seed)
+    y_test = test["label"].to_numpy()
+    expected = {name: _accuracy(y_test, pred) for name, pred in predictions.items()}
+    reported = experiment["accuracy"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("accuracy should be {'naive': ..., 'decontaminated': ...}.", "the test accuracy of both models.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if _close(reported[name], f1_score(y_test, predictions[name], average="macro")):
+                _fail(f"accuracy[{name!r}] is the macro-F1.", "the share of test tweets predicted right.")
+            _fail(f"accuracy[{name!r}] is {reported[name]}, but your predictions give {value:.4f}.", "score all test tweets.")
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        predictions["decontaminated"],
+        predictions["naive"],
+        seed,
+        n_resamples,
+        names=("decontaminated", "naive"),
+        call="paired_bootstrap(accuracy, y_test, decontaminated predictions, naive predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=_accuracy,
+    )
+    _passed(
+        f"{int((~keep).sum())} training tweets removed for {len(np.unique(experiment['leaked_test']))} leaked test tweets; "
+        f"test accuracy {expected['naive']:.3f} (naive) and {expected['decontaminated']:.3f} (decontaminated), difference "
+        f"{paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_leakage_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 02, Part C: is the naive split's accuracy demonstrably inflated by the leak? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": naive minus decontaminated test accuracy}``
+            (a ``"gain"`` here is an inflation).
+        experiment: the learner's Part B dict (already checked by :func:`check_leakage_experiment`).
+    """
+    scores = experiment["accuracy"]
+    delta = float(scores["naive"]) - float(scores["decontaminated"])
+    _check_verdict(answer, delta, scores["naive"], experiment["difference_ci"], ("decontaminated", "naive"))
 
 
 # ---- 03: pair features for SoftmaxLoss --------------------------------------------------------------

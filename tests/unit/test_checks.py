@@ -759,3 +759,96 @@ def test_labeled_pairs():
     _rejects(checks.check_labeled_pairs, all_ones, "labelled 1")
     _rejects(checks.check_labeled_pairs, negatives_only, "positive is missing")
     _rejects(checks.check_labeled_pairs, lambda t: t, "not a DataFrame")
+
+
+def _leakage_case():
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(60)]
+
+    def tweet(label):
+        pool = words[label * 20 : label * 20 + 20] if rng.random() < 0.7 else words
+        return " ".join(rng.choice(pool, 6))
+
+    labels = rng.integers(0, 3, 200)
+    train = pd.DataFrame({"clean": [tweet(y) for y in labels[:150]], "label": labels[:150]}, index=np.arange(150) * 3)
+    test = pd.DataFrame({"clean": [tweet(y) for y in labels[150:]], "label": labels[150:]}, index=np.arange(50) * 7)
+    test.iloc[:8, 0] = [train["clean"].iloc[i] + " extra" for i in range(8)]  # eight leaked test tweets
+    test.iloc[:8, 1] = train["label"].iloc[:8].to_numpy()
+    return train, test, 0.8
+
+
+def _leakage_experiment(train, test, threshold, seed=7, n_resamples=200, remove="train"):
+    from ftcourse.baselines import tfidf_logreg
+    from ftcourse.evaluation import paired_bootstrap
+    from ftcourse.prepare import cross_split_duplicates
+
+    leaks = cross_split_duplicates(train["clean"], test["clean"], threshold=threshold)
+    removed = leaks[remove].unique()
+    keep = np.ones(len(train), dtype=bool)
+    keep[removed[removed < len(train)]] = False
+    predictions = {
+        name: tfidf_logreg(class_weight="balanced", seed=seed).fit(rows["clean"], rows["label"]).predict(test["clean"])
+        for name, rows in (("naive", train), ("decontaminated", train[keep]))
+    }
+    y = test["label"].to_numpy()
+    paired = paired_bootstrap(
+        lambda a, b: float(np.mean(a == b)), y, predictions["decontaminated"], predictions["naive"], n_resamples, seed=seed
+    )
+    return {
+        "leaked_test": leaks["test"].unique().tolist(),
+        "removed_train": removed.tolist(),
+        "test_predictions": predictions,
+        "accuracy": {"naive": paired["metric_b"], "decontaminated": paired["metric_a"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_leakage_experiment_rejects_the_stub_and_wrong_protocols():
+    from sklearn.metrics import f1_score
+
+    train, test, threshold = _leakage_case()
+
+    def check(experiment):
+        checks.check_leakage_experiment(experiment, train, test, threshold, 7, 200)
+
+    right = _leakage_experiment(train, test, threshold)
+    assert len(right["leaked_test"]) >= 8
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # The leaked test tweets removed instead of their training copies.
+    _rejects(check, {**right, "removed_train": right["leaked_test"]}, "test* tweets")
+    # The decontaminated model trained on everything after all.
+    twice_naive = {"naive": right["test_predictions"]["naive"], "decontaminated": right["test_predictions"]["naive"]}
+    _rejects(check, {**right, "test_predictions": twice_naive}, "exactly as the naive")
+    # The leaked tweets dropped from the test set: the two models no longer answer the same rows.
+    clean_rows = np.setdiff1d(np.arange(len(test)), right["leaked_test"])
+    dropped = {**right["test_predictions"], "decontaminated": right["test_predictions"]["decontaminated"][clean_rows]}
+    _rejects(check, {**right, "test_predictions": dropped}, "same rows")
+    # Index labels instead of positions.
+    _rejects(check, {**right, "leaked_test": test.index[right["leaked_test"]].tolist()}, "index labels")
+    # Macro-F1 reported as accuracy; the interval of one model alone; another seed.
+    macro = f1_score(test["label"], right["test_predictions"]["naive"], average="macro")
+    _rejects(check, {**right, "accuracy": {**right["accuracy"], "naive": macro}}, "macro-F1")
+    reversed_ci = (-right["difference_ci"][1], -right["difference_ci"][0])
+    _rejects(check, {**right, "difference_ci": reversed_ci}, "decontaminated minus naive")
+    _rejects(check, {**right, "difference_ci": (0.5, 0.9)}, "paired interval is")
+
+
+def test_leakage_decision_reads_the_paired_interval():
+    train, test, threshold = _leakage_case()
+    experiment = _leakage_experiment(train, test, threshold)
+    delta = experiment["accuracy"]["naive"] - experiment["accuracy"]["decontaminated"]
+    holds_zero = {**experiment, "difference_ci": (-0.02, 0.06)}
+    checks.check_leakage_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    checks.check_leakage_decision({"verdict": "gain", "difference": delta}, {**experiment, "difference_ci": (0.01, 0.06)})
+
+    def check(answer):
+        checks.check_leakage_decision(answer, holds_zero)
+
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    if delta > 0:
+        _rejects(check, {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(check, {"verdict": "no clear difference", "difference": -delta - 0.01}, "Part B gives")
+    _rejects(check, {"verdict": "no clear difference", "difference": experiment["accuracy"]["naive"]}, "itself")
