@@ -16,7 +16,7 @@ from ftcourse.calibration import ece
 from ftcourse.classifier.metrics import tune_label_thresholds
 from ftcourse.course import verdict
 from ftcourse.embedder.losses import REGISTRY
-from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
+from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap, retrieval_metrics
 from ftcourse.prepare import cross_split_duplicates
 
 
@@ -815,6 +815,132 @@ def check_relevant_answers(relevant_answers) -> None:
     if got != expected:
         _fail(f"got {got}.", "relevant[i] = {j : answers[j] == answers[i]}, comparing the texts exactly.")
     _passed("every copy of a repeated answer counts as relevant, as in lesson 08.")
+
+
+LENGTH_EXPERIMENT_KEYS = ("scores", "ndcg", "separate_ci", "difference_ci")
+
+
+def _mean_of_values(_unused, values) -> float:
+    return float(np.mean(values))
+
+
+def _per_question_ndcg(scores, relevant) -> np.ndarray:
+    return retrieval_metrics(scores, relevant, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
+
+
+def _check_length_scores(scores, short_scores, relevant) -> dict:
+    """Fail unless ``scores`` holds both settings' question x answer scores over the whole FAQ; return per-question nDCG."""
+    if not isinstance(scores, dict) or set(scores) != {"short", "long"}:
+        _fail("scores should be {'short': ..., 'long': ...}.", "the question x answer cosine matrices of both settings.")
+    scores = {name: np.asarray(value, dtype=float) for name, value in scores.items()}
+    n = len(relevant)
+    for name, value in scores.items():
+        if value.shape != (n, n):
+            _fail(
+                f"scores[{name!r}] has shape {value.shape}, not ({n}, {n}): every FAQ question against every answer.",
+                "neither model is trained on these questions, so all of them are test questions: encode them all.",
+            )
+    if not np.allclose(scores["short"], short_scores, atol=1e-4):
+        _fail("scores['short'] are not the base model's scores at the short length.", "use `all_scores`, computed above.")
+    if np.allclose(scores["long"], short_scores, atol=1e-4):
+        _fail(
+            "scores['long'] equal the short ones.",
+            "set model.max_seq_length = LONG, then encode the questions and the answers again.",
+        )
+    return {name: _per_question_ndcg(value, relevant) for name, value in scores.items()}
+
+
+def check_length_experiment(experiment: dict, answers, short_scores, seed: int, n_resamples: int) -> None:
+    """Exercise 08, Part B: nDCG@10 with answers cut short vs long, two separate intervals vs one paired interval.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`LENGTH_EXPERIMENT_KEYS`: ``scores`` ({"short", "long"}:
+            question x answer cosine matrices over the whole FAQ), ``ndcg`` (the same keys: mean nDCG@10),
+            ``separate_ci`` (the same keys: each mean's own 95 % bootstrap interval) and ``difference_ci``
+            ((low, high): the paired 95 % bootstrap interval of long minus short).
+        answers: the FAQ's answer texts, one per row (every copy of an answer counts as relevant, as in lesson 08).
+        short_scores: the notebook's score matrix at the short length.
+        seed, n_resamples: the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(LENGTH_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(LENGTH_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(LENGTH_EXPERIMENT_KEYS)}.")
+    rows_of: dict = {}
+    for row, text in enumerate(answers):
+        rows_of.setdefault(text, set()).add(row)
+    relevant = [rows_of[text] for text in answers]
+    per_question = _check_length_scores(experiment["scores"], short_scores, relevant)
+    ndcg, separate = experiment["ndcg"], experiment["separate_ci"]
+    for key, value in (("ndcg", ndcg), ("separate_ci", separate)):
+        if not isinstance(value, dict) or set(value) != {"short", "long"}:
+            _fail(f"{key} should be {{'short': ..., 'long': ...}}.", "one entry per setting.")
+    for name, values in per_question.items():
+        if not _close(ndcg[name], values.mean()):
+            own = _per_question_ndcg(experiment["scores"][name], [{i} for i in range(len(relevant))]).mean()
+            if _close(ndcg[name], own):
+                _fail(f"ndcg[{name!r}] counts one relevant answer per question.", "count every copy: relevant_answers (Part A).")
+            _fail(
+                f"ndcg[{name!r}] is {ndcg[name]}, but your scores give {values.mean():.4f}.", "the mean of per-question nDCG@10."
+            )
+        _, low, high = bootstrap_ci(np.mean, values, n_resamples=n_resamples, seed=seed)
+        if not _same_interval(separate[name], low, high):
+            _fail(
+                f"separate_ci[{name!r}] is {separate[name]}; the bootstrap of your per-question values gives [{low:.4f}, {high:.4f}].",
+                "bootstrap_ci(np.mean, per-question nDCG@10 of that setting, n_resamples=BOOTSTRAP, seed=SEED)[1:].",
+            )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        np.zeros(len(relevant)),
+        per_question["short"],
+        per_question["long"],
+        seed,
+        n_resamples,
+        names=("short", "long"),
+        call="paired_bootstrap(metric_of_mean, np.zeros(n), short per-question nDCG, long per-question nDCG, "
+        "n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=_mean_of_values,
+    )
+    _passed(
+        f"nDCG@10 over {len(relevant)} questions {paired['metric_a']:.3f} (short) and {paired['metric_b']:.3f} (long); separate "
+        f"intervals [{separate['short'][0]:.3f}, {separate['short'][1]:.3f}] and [{separate['long'][0]:.3f}, "
+        f"{separate['long'][1]:.3f}]; difference {paired['delta']:+.3f}, paired [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_length_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 08, Part C: is the longer cut's gain real? The paired verdict, the number, and what the separate intervals show.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS (from the paired interval), "difference": long minus short nDCG@10,
+            "separate_intervals_overlap": True or False}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_length_experiment`).
+    """
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"verdict", "difference", "separate_intervals_overlap"} - set(answer):
+        _fail(
+            "answer should be a dict with the keys 'verdict', 'difference' and 'separate_intervals_overlap'.",
+            "fill in the three values of the cell's dict.",
+        )
+    (short_low, short_high), (long_low, long_high) = (_interval(experiment["separate_ci"][k]) for k in ("short", "long"))
+    overlap = short_low <= long_high and long_low <= short_high
+    if not isinstance(answer["separate_intervals_overlap"], bool | np.bool_):
+        _fail("separate_intervals_overlap should be True or False.", "compare the two intervals of separate_ci.")
+    if bool(answer["separate_intervals_overlap"]) != overlap:
+        _fail(
+            f"the separate intervals [{short_low:.3f}, {short_high:.3f}] and [{long_low:.3f}, {long_high:.3f}] "
+            f"{'do' if overlap else 'do not'} overlap.",
+            "two intervals overlap when each one's low end lies below the other's high end.",
+        )
+    low, high = _interval(experiment["difference_ci"])
+    if str(answer["verdict"]).strip().lower() == "no clear difference" and overlap and low > 0:
+        _fail(
+            "the separate intervals overlap, but the paired interval lies above 0: the gain is demonstrated.",
+            "read the verdict off the paired interval: both settings answer the same questions, and the paired "
+            "bootstrap keeps what the two share (easy and hard questions) out of the difference.",
+        )
+    ndcg = experiment["ndcg"]
+    _check_verdict(answer, float(ndcg["long"]) - float(ndcg["short"]), ndcg["long"], (low, high), ("short", "long"))
 
 
 # ---- 09: class weights ----------------------------------------------------------------------------

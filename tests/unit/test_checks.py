@@ -852,3 +852,80 @@ def test_leakage_decision_reads_the_paired_interval():
         _rejects(check, {"verdict": "gain", "difference": delta}, "holds 0")
     _rejects(check, {"verdict": "no clear difference", "difference": -delta - 0.01}, "Part B gives")
     _rejects(check, {"verdict": "no clear difference", "difference": experiment["accuracy"]["naive"]}, "itself")
+
+
+def _length_case():
+    rng = np.random.default_rng(5)
+    answers = [f"answer {i % 25}" for i in range(30)]  # rows 25-29 repeat answers 0-4
+    short = rng.normal(size=(30, 30)) + 1.5 * np.eye(30)
+    long = short + rng.normal(scale=0.4, size=(30, 30)) + 0.8 * np.eye(30)  # the same questions, a little better
+    return answers, short, long
+
+
+def _length_experiment(answers, short, long, seed=7, n_resamples=200, relevant=None):
+    from ftcourse.evaluation import bootstrap_ci, paired_bootstrap, retrieval_metrics
+
+    relevant = relevant or [{j for j, other in enumerate(answers) if other == text} for text in answers]
+    per = {
+        n: retrieval_metrics(s, relevant, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
+        for n, s in [("short", short), ("long", long)]
+    }
+    paired = paired_bootstrap(
+        lambda _, v: float(np.mean(v)), np.zeros(len(answers)), per["short"], per["long"], n_resamples=n_resamples, seed=seed
+    )
+    return {
+        "scores": {"short": short, "long": long},
+        "ndcg": {name: float(v.mean()) for name, v in per.items()},
+        "separate_ci": {name: bootstrap_ci(np.mean, v, n_resamples=n_resamples, seed=seed)[1:] for name, v in per.items()},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_length_experiment_rejects_the_stub_and_wrong_protocols():
+    answers, short, long = _length_case()
+
+    def check(experiment):
+        checks.check_length_experiment(experiment, answers, short, 7, 200)
+
+    right = _length_experiment(answers, short, long)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # One relevant answer per question (the old exercise 08).
+    _rejects(
+        check,
+        {**right, "ndcg": _length_experiment(answers, short, long, relevant=[{i} for i in range(30)])["ndcg"]},
+        "one relevant",
+    )
+    # Only some questions scored (lesson 08's test split), and the long scores never recomputed.
+    _rejects(check, {**right, "scores": {"short": short[:10], "long": long[:10]}}, "every FAQ question")
+    _rejects(check, {**right, "scores": {"short": short, "long": short}}, "max_seq_length")
+    # The paired interval given as a separate one; the long setting's interval given as the difference's; another seed.
+    _rejects(check, {**right, "separate_ci": {**right["separate_ci"], "long": right["difference_ci"]}}, "separate_ci['long']")
+    _rejects(check, {**right, "difference_ci": right["separate_ci"]["long"]}, "alone")
+    _rejects(check, _length_experiment(answers, short, long, seed=8), "seed")
+
+
+def test_length_decision_reads_the_paired_interval_not_the_overlap():
+    answers, short, long = _length_case()
+    experiment = _length_experiment(answers, short, long)
+    delta = experiment["ndcg"]["long"] - experiment["ndcg"]["short"]
+    overlapping = {**experiment, "separate_ci": {"short": (0.4, 0.7), "long": (0.5, 0.8)}, "difference_ci": (0.02, 0.1)}
+    checks.check_length_decision({"verdict": "gain", "difference": delta, "separate_intervals_overlap": True}, overlapping)
+
+    def check(answer):
+        checks.check_length_decision(answer, overlapping)
+
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # The overlap of two separate intervals read as "no difference".
+    _rejects(check, {"verdict": "no clear difference", "difference": delta, "separate_intervals_overlap": True}, "overlap, but")
+    _rejects(check, {"verdict": "gain", "difference": delta, "separate_intervals_overlap": False}, "do overlap")
+    _rejects(check, {"verdict": "gain", "difference": -delta, "separate_intervals_overlap": True}, "wrong sign")
+    holds_zero = {**overlapping, "difference_ci": (-0.01, 0.1)}
+    if delta > 0:
+        _rejects(
+            lambda a: checks.check_length_decision(a, holds_zero),
+            {"verdict": "gain", "difference": delta, "separate_intervals_overlap": True},
+            "holds 0",
+        )
