@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ftcourse.baselines import tfidf_logreg
-from ftcourse.calibration import ece
+from ftcourse.calibration import apply_temperature, ece, fit_temperature, probabilities_to_logits
 from ftcourse.classifier.metrics import tune_label_thresholds
 from ftcourse.course import verdict
 from ftcourse.embedder.losses import REGISTRY
@@ -1407,6 +1407,117 @@ def check_ece(expected_calibration_error) -> None:
             "mean probability| by its share of the rows; empty bins count nothing.",
         )
     _passed("your ECE agrees with ftcourse.calibration.ece.")
+
+
+TEMPERATURE_EXPERIMENT_KEYS = ("temperature", "test_probabilities", "ece", "difference_ci")
+
+
+def _check_temperature(temperature, validation: tuple, test: tuple) -> float:
+    """Fail unless ``temperature`` is the one fitted on the validation probabilities; return it."""
+    fitted = fit_temperature(probabilities_to_logits(validation[1]), validation[0])
+    if _close(temperature, fitted, 1e-3 * fitted):
+        return float(temperature)
+    if _close(temperature, fit_temperature(probabilities_to_logits(test[1]), test[0]), 1e-3 * fitted):
+        _fail("this temperature was fitted on the test comments.", "fit it on (y_val, val_prob); the test comments only measure.")
+    _fail(
+        f"temperature is {temperature}; fitted on the validation comments it is {fitted:.4f}.",
+        "fit_temperature(probabilities_to_logits(val_prob), y_val).",
+    )
+
+
+def check_temperature_experiment(experiment: dict, validation: tuple, test: tuple, n_bins: int, seed: int, n_resamples: int):
+    """Exercise 15, Part B: test ECE before and after a temperature fitted on validation, with a paired interval.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`TEMPERATURE_EXPERIMENT_KEYS`: ``temperature`` (fitted on
+            validation), ``test_probabilities`` (the test probabilities after scaling), ``ece`` ({"before": ...,
+            "after": ...} on test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of after minus before).
+        validation, test: ``(y_true, y_prob)`` of each split (one label: 0/1 and the classifier's probabilities).
+        n_bins: the ECE's bins (the notebook's ``N_BINS``).
+        seed, n_resamples: the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(TEMPERATURE_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(TEMPERATURE_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(TEMPERATURE_EXPERIMENT_KEYS)}.")
+    (y_val, p_val), (y_test, p_test) = (tuple(np.asarray(a, dtype=float) for a in split) for split in (validation, test))
+    temperature = _check_temperature(experiment["temperature"], (y_val, p_val), (y_test, p_test))
+    scaled = np.asarray(experiment["test_probabilities"], dtype=float)
+    if scaled.shape != p_test.shape:
+        where = "the validation comments" if scaled.shape == p_val.shape else "other rows"
+        _fail(f"test_probabilities has shape {scaled.shape}: {where}, not the {len(p_test)} test comments.", "scale test_prob.")
+    if not np.allclose(scaled, apply_temperature(probabilities_to_logits(p_test), temperature), atol=1e-6):
+        if np.allclose(scaled, p_test):
+            _fail(
+                "test_probabilities are the unscaled ones.", "apply_temperature(probabilities_to_logits(test_prob), temperature)."
+            )
+        _fail(
+            "test_probabilities do not follow from your temperature.",
+            "apply_temperature(probabilities_to_logits(test_prob), temperature): logits divided by T, then the sigmoid.",
+        )
+    expected = {"before": ece(y_test, p_test, n_bins), "after": ece(y_test, scaled, n_bins)}
+    reported = experiment["ece"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("ece should be {'before': ..., 'after': ...}.", "the test ECE without and with the temperature.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if name == "after" and _close(
+                reported[name], ece(y_val, apply_temperature(probabilities_to_logits(p_val), temperature), n_bins)
+            ):
+                _fail("ece['after'] is measured on the validation comments, which fitted the temperature.", "measure on test.")
+            _fail(
+                f"ece[{name!r}] is {reported[name]}, but your probabilities give {value:.4f}.",
+                f"ece(y_test, ..., N_BINS={n_bins}).",
+            )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        p_test,
+        scaled,
+        seed,
+        n_resamples,
+        names=("before", "after"),
+        call="paired_bootstrap(ece_of, y_test, test_prob, calibrated test probabilities, n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=lambda y, p: ece(y, p, n_bins),
+    )
+    _passed(
+        f"temperature {temperature:.3f} fitted on validation only; test ECE {expected['before']:.4f} -> {expected['after']:.4f}, "
+        f"difference {paired['delta']:+.4f}, 95 % paired interval [{paired['low']:+.4f}, {paired['high']:+.4f}]."
+    )
+
+
+def check_temperature_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 15, Part C: ship the temperature only if it demonstrably lowers the test ECE.
+
+    Args:
+        answer: ``{"ship": "temperature" or "none", "difference": after minus before test ECE}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_temperature_experiment`).
+    """
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"ship", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'ship' and 'difference'.", "fill in both values of the cell's dict.")
+    delta = float(experiment["ece"]["after"]) - float(experiment["ece"]["before"])
+    _check_difference(answer["difference"], delta, experiment["ece"]["after"], ("before", "after"))
+    low, high = _interval(experiment["difference_ci"])
+    expected = "temperature" if high < 0 else "none"
+    if answer["ship"] not in ("temperature", "none"):
+        _fail(f"ship is {answer['ship']!r}.", "answer 'temperature' or 'none'.")
+    if answer["ship"] != expected:
+        if expected == "none" and low > 0:
+            _fail(
+                f"the ECE rose by {delta:+.4f} (interval [{low:+.4f}, {high:+.4f}]): ECE is an error, lower is better.",
+                "ship the temperature only when the whole interval of after minus before lies below 0.",
+            )
+        if expected == "none":
+            _fail(
+                f"the ECE moved by {delta:+.4f}, but the interval [{low:+.4f}, {high:+.4f}] holds 0.",
+                "ship the temperature only when the whole interval lies below 0; otherwise keep the model as it is.",
+            )
+        _fail(
+            f"the whole interval [{low:+.4f}, {high:+.4f}] lies below 0: the temperature demonstrably lowers the ECE.",
+            "ship 'temperature' when the whole interval of after minus before lies below 0.",
+        )
+    _passed(f"ship '{expected}': test ECE {delta:+.4f}, interval [{low:+.4f}, {high:+.4f}].")
 
 
 # ---- 11: the training loop ------------------------------------------------------------------------

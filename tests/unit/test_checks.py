@@ -929,3 +929,73 @@ def test_length_decision_reads_the_paired_interval_not_the_overlap():
             {"verdict": "gain", "difference": delta, "separate_intervals_overlap": True},
             "holds 0",
         )
+
+
+def _temperature_case():
+    rng = np.random.default_rng(15)
+
+    def split(n):
+        truth = rng.beta(0.5, 2.0, n)  # mostly low probabilities, as for a rare label
+        y = (rng.random(n) < truth).astype(int)
+        logits = 2.5 * np.log(truth / (1 - truth))  # over-confident: a temperature of about 2.5 would undo it
+        return y, 1 / (1 + np.exp(-logits))
+
+    return split(600), split(600)
+
+
+def _temperature_experiment(validation, test, fit_on=None, seed=7, n_resamples=200):
+    from ftcourse.calibration import apply_temperature, ece, fit_temperature, probabilities_to_logits
+    from ftcourse.evaluation import paired_bootstrap
+
+    y, p = fit_on or validation
+    temperature = fit_temperature(probabilities_to_logits(p), y)
+    scaled = apply_temperature(probabilities_to_logits(test[1]), temperature)
+    paired = paired_bootstrap(lambda a, b: ece(a, b, 10), test[0], test[1], scaled, n_resamples=n_resamples, seed=seed)
+    return {
+        "temperature": temperature,
+        "test_probabilities": scaled,
+        "ece": {"before": paired["metric_a"], "after": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_temperature_experiment_rejects_the_stub_and_wrong_protocols():
+    from ftcourse.calibration import ece
+
+    validation, test = _temperature_case()
+
+    def check(experiment):
+        checks.check_temperature_experiment(experiment, validation, test, 10, 7, 200)
+
+    right = _temperature_experiment(validation, test)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # The temperature fitted on the test comments.
+    _rejects(check, _temperature_experiment(validation, test, fit_on=test), "fitted on the test")
+    # The unscaled probabilities, and the ECE after scaling read with other bins.
+    _rejects(check, {**right, "test_probabilities": test[1]}, "unscaled")
+    wrong_bins = {**right["ece"], "after": ece(test[0], right["test_probabilities"], 15)}
+    _rejects(check, {**right, "ece": wrong_bins}, "N_BINS=10")
+    # The interval of after alone, and another seed.
+    _rejects(check, {**right, "difference_ci": (0.0, right["ece"]["after"])}, "paired interval is")
+    _rejects(check, _temperature_experiment(validation, test, seed=8), "seed")
+
+
+def test_temperature_decision_ships_only_a_demonstrated_improvement():
+    validation, test = _temperature_case()
+    experiment = _temperature_experiment(validation, test)
+    delta = experiment["ece"]["after"] - experiment["ece"]["before"]
+    lower = {**experiment, "difference_ci": (-0.05, -0.01)}
+    holds_zero = {**experiment, "difference_ci": (-0.05, 0.01)}
+    higher = {**experiment, "difference_ci": (0.01, 0.05)}
+    checks.check_temperature_decision({"ship": "temperature", "difference": delta}, lower)
+    checks.check_temperature_decision({"ship": "none", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_temperature_decision(None, lower)
+    _rejects(lambda a: checks.check_temperature_decision(a, holds_zero), {"ship": "temperature", "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_temperature_decision(a, lower), {"ship": "none", "difference": delta}, "demonstrably")
+    _rejects(
+        lambda a: checks.check_temperature_decision(a, higher), {"ship": "temperature", "difference": delta}, "lower is better"
+    )
+    _rejects(lambda a: checks.check_temperature_decision(a, lower), {"ship": "temperature", "difference": -delta}, "wrong sign")
