@@ -12,11 +12,12 @@ import math
 import numpy as np
 
 from ftcourse.baselines import tfidf_logreg
-from ftcourse.calibration import ece
+from ftcourse.calibration import apply_temperature, ece, fit_temperature, probabilities_to_logits
 from ftcourse.classifier.metrics import tune_label_thresholds
 from ftcourse.course import verdict
 from ftcourse.embedder.losses import REGISTRY
-from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap
+from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap, retrieval_metrics
+from ftcourse.prepare import cross_split_duplicates
 
 
 class CheckFailed(AssertionError):
@@ -246,6 +247,139 @@ def check_balanced_pairs(build_pairs) -> None:
             "sample half the pairs from the same class and half from different classes, instead of pairing at random.",
         )
     _passed(f"{len(pairs)} pairs, {share:.0%} positives, every label consistent with the classes.")
+
+
+LEAKAGE_EXPERIMENT_KEYS = ("leaked_test", "removed_train", "test_predictions", "accuracy", "difference_ci")
+
+
+def _positions(value, name: str, n: int) -> np.ndarray:
+    """``value`` as sorted unique row positions in ``0..n-1``; fail with the fix when it is not that."""
+    try:
+        positions = np.unique(np.asarray(list(value), dtype=int))
+    except (TypeError, ValueError):
+        _fail(f"{name} should be a list of row positions (integers).", "take them from cross_split_duplicates' columns.")
+    if positions.size and (positions[0] < 0 or positions[-1] >= n):
+        _fail(
+            f"{name} holds {positions[-1]}, outside the {n} rows: index labels, not positions.",
+            "use the positions cross_split_duplicates returns (0 .. rows - 1), not the DataFrame's index.",
+        )
+    return positions
+
+
+def _check_leak_rows(experiment: dict, train, test, threshold: float) -> np.ndarray:
+    """Fail unless the learner's leaked test tweets and removed train rows are those of the split; return a train mask."""
+    leaks = cross_split_duplicates(train["clean"], test["clean"], threshold=threshold)
+    leaked, twins = np.unique(leaks["test"].to_numpy()), np.unique(leaks["train"].to_numpy())
+    mine = _positions(experiment["leaked_test"], "leaked_test", len(test))
+    if not np.array_equal(mine, leaked):
+        if np.array_equal(mine, twins):
+            _fail("leaked_test holds the positions of the train copies.", "the test tweets are the 'test' column.")
+        _fail(
+            f"leaked_test holds {len(mine)} tweets; {len(leaked)} test tweets have a near-duplicate in train at {threshold}.",
+            "cross_split_duplicates(train['clean'], test['clean'], threshold=THRESHOLD)['test'].unique(): train first, "
+            "the normalised texts, the notebook's threshold.",
+        )
+    removed = _positions(experiment["removed_train"], "removed_train", len(train))
+    if not np.array_equal(removed, twins):
+        if np.array_equal(removed, leaked):
+            _fail(
+                "removed_train holds the positions of the leaked *test* tweets.",
+                "remove their copies from the training rows (the 'train' column); the test tweets all stay.",
+            )
+        _fail(
+            f"removed_train holds {len(removed)} rows; {len(twins)} training tweets are near-duplicates of a test tweet.",
+            "remove exactly the rows in cross_split_duplicates(...)['train'].unique(), no more.",
+        )
+    keep = np.ones(len(train), dtype=bool)
+    keep[twins] = False
+    return keep
+
+
+def _check_leakage_predictions(predictions, train, test, keep, seed: int) -> dict:
+    """Fail unless the two models' test predictions are those of lesson 01's TF-IDF + LR refitted here; return them."""
+    if not isinstance(predictions, dict) or set(predictions) != {"naive", "decontaminated"}:
+        _fail("test_predictions should be {'naive': ..., 'decontaminated': ...}.", "predict the test tweets with both models.")
+    predictions = {name: np.asarray(value) for name, value in predictions.items()}
+    for name, value in predictions.items():
+        if value.shape != (len(test),):
+            _fail(
+                f"test_predictions[{name!r}] has {value.shape[0] if value.ndim else 0} rows, not the {len(test)} test tweets.",
+                "score every test tweet, the leaked ones included: the two models must be compared on the same rows.",
+            )
+    hint = "tfidf_logreg(class_weight='balanced', seed=SEED).fit(texts['clean'], texts['label']), then predict test['clean']."
+    for name, rows in (("naive", train), ("decontaminated", train[keep])):
+        expected = tfidf_logreg(class_weight="balanced", seed=seed).fit(rows["clean"], rows["label"]).predict(test["clean"])
+        if not np.array_equal(predictions[name], expected):
+            if name == "decontaminated" and np.array_equal(predictions[name], predictions["naive"]):
+                _fail("the decontaminated model predicts exactly as the naive one.", "train it on train without removed_train.")
+            where = "`train`" if name == "naive" else "`train` without the rows of removed_train"
+            _fail(f"test_predictions[{name!r}] are not those of the model trained on {where}.", hint)
+    return predictions
+
+
+def check_leakage_experiment(experiment: dict, train, test, threshold: float, seed: int, n_resamples: int) -> None:
+    """Exercise 02, Part B: how much does leakage through near-duplicates inflate the naive split's test accuracy?
+
+    The same test tweets are scored by two models: one trained on the naive split's training tweets, one trained on
+    them minus every training tweet that is a near-duplicate of a test tweet. The check finds the leaks again, refits
+    both models (seconds), and recomputes the accuracies and the paired interval from the learner's predictions.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`LEAKAGE_EXPERIMENT_KEYS`: ``leaked_test`` (positions of the
+            test tweets with a near-duplicate in train), ``removed_train`` (positions of those training tweets),
+            ``test_predictions`` and ``accuracy`` ({"naive": ..., "decontaminated": ...} on the test tweets), and
+            ``difference_ci`` ((low, high): paired 95 % bootstrap interval of naive minus decontaminated accuracy).
+        train, test: the naive split (columns ``clean``, the normalised text, and ``label``).
+        threshold: the near-duplicate threshold (the notebook's ``THRESHOLD``).
+        seed, n_resamples: the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    from sklearn.metrics import f1_score
+
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(LEAKAGE_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(LEAKAGE_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(LEAKAGE_EXPERIMENT_KEYS)}.")
+    keep = _check_leak_rows(experiment, train, test, threshold)
+    predictions = _check_leakage_predictions(experiment["test_predictions"], train, test, keep, seed)
+    y_test = test["label"].to_numpy()
+    expected = {name: _accuracy(y_test, pred) for name, pred in predictions.items()}
+    reported = experiment["accuracy"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("accuracy should be {'naive': ..., 'decontaminated': ...}.", "the test accuracy of both models.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if _close(reported[name], f1_score(y_test, predictions[name], average="macro")):
+                _fail(f"accuracy[{name!r}] is the macro-F1.", "the share of test tweets predicted right.")
+            _fail(f"accuracy[{name!r}] is {reported[name]}, but your predictions give {value:.4f}.", "score all test tweets.")
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        predictions["decontaminated"],
+        predictions["naive"],
+        seed,
+        n_resamples,
+        names=("decontaminated", "naive"),
+        call="paired_bootstrap(accuracy, y_test, decontaminated predictions, naive predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=_accuracy,
+    )
+    _passed(
+        f"{int((~keep).sum())} training tweets removed for {len(np.unique(experiment['leaked_test']))} leaked test tweets; "
+        f"test accuracy {expected['naive']:.3f} (naive) and {expected['decontaminated']:.3f} (decontaminated), difference "
+        f"{paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_leakage_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 02, Part C: is the naive split's accuracy demonstrably inflated by the leak? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": naive minus decontaminated test accuracy}``
+            (a ``"gain"`` here is an inflation).
+        experiment: the learner's Part B dict (already checked by :func:`check_leakage_experiment`).
+    """
+    scores = experiment["accuracy"]
+    delta = float(scores["naive"]) - float(scores["decontaminated"])
+    _check_verdict(answer, delta, scores["naive"], experiment["difference_ci"], ("decontaminated", "naive"))
 
 
 # ---- 03: pair features for SoftmaxLoss --------------------------------------------------------------
@@ -684,6 +818,132 @@ def check_relevant_answers(relevant_answers) -> None:
     if got != expected:
         _fail(f"got {got}.", "relevant[i] = {j : answers[j] == answers[i]}, comparing the texts exactly.")
     _passed("every copy of a repeated answer counts as relevant, as in lesson 08.")
+
+
+LENGTH_EXPERIMENT_KEYS = ("scores", "ndcg", "separate_ci", "difference_ci")
+
+
+def _mean_of_values(_unused, values) -> float:
+    return float(np.mean(values))
+
+
+def _per_question_ndcg(scores, relevant) -> np.ndarray:
+    return retrieval_metrics(scores, relevant, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
+
+
+def _check_length_scores(scores, short_scores, relevant) -> dict:
+    """Fail unless ``scores`` holds both settings' question x answer scores over the whole FAQ; return per-question nDCG."""
+    if not isinstance(scores, dict) or set(scores) != {"short", "long"}:
+        _fail("scores should be {'short': ..., 'long': ...}.", "the question x answer cosine matrices of both settings.")
+    scores = {name: np.asarray(value, dtype=float) for name, value in scores.items()}
+    n = len(relevant)
+    for name, value in scores.items():
+        if value.shape != (n, n):
+            _fail(
+                f"scores[{name!r}] has shape {value.shape}, not ({n}, {n}): every FAQ question against every answer.",
+                "neither model is trained on these questions, so all of them are test questions: encode them all.",
+            )
+    if not np.allclose(scores["short"], short_scores, atol=1e-4):
+        _fail("scores['short'] are not the base model's scores at the short length.", "use `all_scores`, computed above.")
+    if np.allclose(scores["long"], short_scores, atol=1e-4):
+        _fail(
+            "scores['long'] equal the short ones.",
+            "set model.max_seq_length = LONG, then encode the questions and the answers again.",
+        )
+    return {name: _per_question_ndcg(value, relevant) for name, value in scores.items()}
+
+
+def check_length_experiment(experiment: dict, answers, short_scores, seed: int, n_resamples: int) -> None:
+    """Exercise 08, Part B: nDCG@10 with answers cut short vs long, two separate intervals vs one paired interval.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`LENGTH_EXPERIMENT_KEYS`: ``scores`` ({"short", "long"}:
+            question x answer cosine matrices over the whole FAQ), ``ndcg`` (the same keys: mean nDCG@10),
+            ``separate_ci`` (the same keys: each mean's own 95 % bootstrap interval) and ``difference_ci``
+            ((low, high): the paired 95 % bootstrap interval of long minus short).
+        answers: the FAQ's answer texts, one per row (every copy of an answer counts as relevant, as in lesson 08).
+        short_scores: the notebook's score matrix at the short length.
+        seed, n_resamples: the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(LENGTH_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(LENGTH_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(LENGTH_EXPERIMENT_KEYS)}.")
+    rows_of: dict = {}
+    for row, text in enumerate(answers):
+        rows_of.setdefault(text, set()).add(row)
+    relevant = [rows_of[text] for text in answers]
+    per_question = _check_length_scores(experiment["scores"], short_scores, relevant)
+    ndcg, separate = experiment["ndcg"], experiment["separate_ci"]
+    for key, value in (("ndcg", ndcg), ("separate_ci", separate)):
+        if not isinstance(value, dict) or set(value) != {"short", "long"}:
+            _fail(f"{key} should be {{'short': ..., 'long': ...}}.", "one entry per setting.")
+    for name, values in per_question.items():
+        if not _close(ndcg[name], values.mean()):
+            own = _per_question_ndcg(experiment["scores"][name], [{i} for i in range(len(relevant))]).mean()
+            if _close(ndcg[name], own):
+                _fail(f"ndcg[{name!r}] counts one relevant answer per question.", "count every copy: relevant_answers (Part A).")
+            _fail(
+                f"ndcg[{name!r}] is {ndcg[name]}, but your scores give {values.mean():.4f}.", "the mean of per-question nDCG@10."
+            )
+        _, low, high = bootstrap_ci(np.mean, values, n_resamples=n_resamples, seed=seed)
+        if not _same_interval(separate[name], low, high):
+            _fail(
+                f"separate_ci[{name!r}] is {separate[name]}; the bootstrap of your per-question values gives [{low:.4f}, {high:.4f}].",
+                "bootstrap_ci(np.mean, per-question nDCG@10 of that setting, n_resamples=BOOTSTRAP, seed=SEED)[1:].",
+            )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        np.zeros(len(relevant)),
+        per_question["short"],
+        per_question["long"],
+        seed,
+        n_resamples,
+        names=("short", "long"),
+        call="paired_bootstrap(metric_of_mean, np.zeros(n), short per-question nDCG, long per-question nDCG, "
+        "n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=_mean_of_values,
+    )
+    _passed(
+        f"nDCG@10 over {len(relevant)} questions {paired['metric_a']:.3f} (short) and {paired['metric_b']:.3f} (long); separate "
+        f"intervals [{separate['short'][0]:.3f}, {separate['short'][1]:.3f}] and [{separate['long'][0]:.3f}, "
+        f"{separate['long'][1]:.3f}]; difference {paired['delta']:+.3f}, paired [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_length_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 08, Part C: is the longer cut's gain real? The paired verdict, the number, and what the separate intervals show.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS (from the paired interval), "difference": long minus short nDCG@10,
+            "separate_intervals_overlap": True or False}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_length_experiment`).
+    """
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"verdict", "difference", "separate_intervals_overlap"} - set(answer):
+        _fail(
+            "answer should be a dict with the keys 'verdict', 'difference' and 'separate_intervals_overlap'.",
+            "fill in the three values of the cell's dict.",
+        )
+    (short_low, short_high), (long_low, long_high) = (_interval(experiment["separate_ci"][k]) for k in ("short", "long"))
+    overlap = short_low <= long_high and long_low <= short_high
+    if not isinstance(answer["separate_intervals_overlap"], bool | np.bool_):
+        _fail("separate_intervals_overlap should be True or False.", "compare the two intervals of separate_ci.")
+    if bool(answer["separate_intervals_overlap"]) != overlap:
+        _fail(
+            f"the separate intervals [{short_low:.3f}, {short_high:.3f}] and [{long_low:.3f}, {long_high:.3f}] "
+            f"{'do' if overlap else 'do not'} overlap.",
+            "two intervals overlap when each one's low end lies below the other's high end.",
+        )
+    low, high = _interval(experiment["difference_ci"])
+    if str(answer["verdict"]).strip().lower() == "no clear difference" and overlap and low > 0:
+        _fail(
+            "the separate intervals overlap, but the paired interval lies above 0: the gain is demonstrated.",
+            "read the verdict off the paired interval: both settings answer the same questions, and the paired "
+            "bootstrap keeps what the two share (easy and hard questions) out of the difference.",
+        )
+    ndcg = experiment["ndcg"]
+    _check_verdict(answer, float(ndcg["long"]) - float(ndcg["short"]), ndcg["long"], (low, high), ("short", "long"))
 
 
 # ---- 09: class weights ----------------------------------------------------------------------------
@@ -1150,6 +1410,117 @@ def check_ece(expected_calibration_error) -> None:
             "mean probability| by its share of the rows; empty bins count nothing.",
         )
     _passed("your ECE agrees with ftcourse.calibration.ece.")
+
+
+TEMPERATURE_EXPERIMENT_KEYS = ("temperature", "test_probabilities", "ece", "difference_ci")
+
+
+def _check_temperature(temperature, validation: tuple, test: tuple) -> float:
+    """Fail unless ``temperature`` is the one fitted on the validation probabilities; return it."""
+    fitted = fit_temperature(probabilities_to_logits(validation[1]), validation[0])
+    if _close(temperature, fitted, 1e-3 * fitted):
+        return float(temperature)
+    if _close(temperature, fit_temperature(probabilities_to_logits(test[1]), test[0]), 1e-3 * fitted):
+        _fail("this temperature was fitted on the test comments.", "fit it on (y_val, val_prob); the test comments only measure.")
+    _fail(
+        f"temperature is {temperature}; fitted on the validation comments it is {fitted:.4f}.",
+        "fit_temperature(probabilities_to_logits(val_prob), y_val).",
+    )
+
+
+def check_temperature_experiment(experiment: dict, validation: tuple, test: tuple, n_bins: int, seed: int, n_resamples: int):
+    """Exercise 15, Part B: test ECE before and after a temperature fitted on validation, with a paired interval.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`TEMPERATURE_EXPERIMENT_KEYS`: ``temperature`` (fitted on
+            validation), ``test_probabilities`` (the test probabilities after scaling), ``ece`` ({"before": ...,
+            "after": ...} on test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of after minus before).
+        validation, test: ``(y_true, y_prob)`` of each split (one label: 0/1 and the classifier's probabilities).
+        n_bins: the ECE's bins (the notebook's ``N_BINS``).
+        seed, n_resamples: the notebook's ``SEED`` and ``BOOTSTRAP``.
+    """
+    _require_answer(experiment, "experiment")
+    if not isinstance(experiment, dict) or set(TEMPERATURE_EXPERIMENT_KEYS) - set(experiment):
+        missing = sorted(set(TEMPERATURE_EXPERIMENT_KEYS) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(TEMPERATURE_EXPERIMENT_KEYS)}.")
+    (y_val, p_val), (y_test, p_test) = (tuple(np.asarray(a, dtype=float) for a in split) for split in (validation, test))
+    temperature = _check_temperature(experiment["temperature"], (y_val, p_val), (y_test, p_test))
+    scaled = np.asarray(experiment["test_probabilities"], dtype=float)
+    if scaled.shape != p_test.shape:
+        where = "the validation comments" if scaled.shape == p_val.shape else "other rows"
+        _fail(f"test_probabilities has shape {scaled.shape}: {where}, not the {len(p_test)} test comments.", "scale test_prob.")
+    if not np.allclose(scaled, apply_temperature(probabilities_to_logits(p_test), temperature), atol=1e-6):
+        if np.allclose(scaled, p_test):
+            _fail(
+                "test_probabilities are the unscaled ones.", "apply_temperature(probabilities_to_logits(test_prob), temperature)."
+            )
+        _fail(
+            "test_probabilities do not follow from your temperature.",
+            "apply_temperature(probabilities_to_logits(test_prob), temperature): logits divided by T, then the sigmoid.",
+        )
+    expected = {"before": ece(y_test, p_test, n_bins), "after": ece(y_test, scaled, n_bins)}
+    reported = experiment["ece"]
+    if not isinstance(reported, dict) or set(reported) != set(expected):
+        _fail("ece should be {'before': ..., 'after': ...}.", "the test ECE without and with the temperature.")
+    for name, value in expected.items():
+        if not _close(reported[name], value):
+            if name == "after" and _close(
+                reported[name], ece(y_val, apply_temperature(probabilities_to_logits(p_val), temperature), n_bins)
+            ):
+                _fail("ece['after'] is measured on the validation comments, which fitted the temperature.", "measure on test.")
+            _fail(
+                f"ece[{name!r}] is {reported[name]}, but your probabilities give {value:.4f}.",
+                f"ece(y_test, ..., N_BINS={n_bins}).",
+            )
+    paired = _check_paired_interval(
+        experiment["difference_ci"],
+        y_test,
+        p_test,
+        scaled,
+        seed,
+        n_resamples,
+        names=("before", "after"),
+        call="paired_bootstrap(ece_of, y_test, test_prob, calibrated test probabilities, n_resamples=BOOTSTRAP, seed=SEED)",
+        metric=lambda y, p: ece(y, p, n_bins),
+    )
+    _passed(
+        f"temperature {temperature:.3f} fitted on validation only; test ECE {expected['before']:.4f} -> {expected['after']:.4f}, "
+        f"difference {paired['delta']:+.4f}, 95 % paired interval [{paired['low']:+.4f}, {paired['high']:+.4f}]."
+    )
+
+
+def check_temperature_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 15, Part C: ship the temperature only if it demonstrably lowers the test ECE.
+
+    Args:
+        answer: ``{"ship": "temperature" or "none", "difference": after minus before test ECE}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_temperature_experiment`).
+    """
+    _require_answer(answer, "answer")
+    if not isinstance(answer, dict) or {"ship", "difference"} - set(answer):
+        _fail("answer should be a dict with the keys 'ship' and 'difference'.", "fill in both values of the cell's dict.")
+    delta = float(experiment["ece"]["after"]) - float(experiment["ece"]["before"])
+    _check_difference(answer["difference"], delta, experiment["ece"]["after"], ("before", "after"))
+    low, high = _interval(experiment["difference_ci"])
+    expected = "temperature" if high < 0 else "none"
+    if answer["ship"] not in ("temperature", "none"):
+        _fail(f"ship is {answer['ship']!r}.", "answer 'temperature' or 'none'.")
+    if answer["ship"] != expected:
+        if expected == "none" and low > 0:
+            _fail(
+                f"the ECE rose by {delta:+.4f} (interval [{low:+.4f}, {high:+.4f}]): ECE is an error, lower is better.",
+                "ship the temperature only when the whole interval of after minus before lies below 0.",
+            )
+        if expected == "none":
+            _fail(
+                f"the ECE moved by {delta:+.4f}, but the interval [{low:+.4f}, {high:+.4f}] holds 0.",
+                "ship the temperature only when the whole interval lies below 0; otherwise keep the model as it is.",
+            )
+        _fail(
+            f"the whole interval [{low:+.4f}, {high:+.4f}] lies below 0: the temperature demonstrably lowers the ECE.",
+            "ship 'temperature' when the whole interval of after minus before lies below 0.",
+        )
+    _passed(f"ship '{expected}': test ECE {delta:+.4f}, interval [{low:+.4f}, {high:+.4f}].")
 
 
 # ---- 11: the training loop ------------------------------------------------------------------------

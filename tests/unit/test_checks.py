@@ -847,3 +847,243 @@ def test_description_decision_reads_the_interval():
         checks.check_description_decision(None, below)
     _rejects(lambda a: checks.check_description_decision(a, below), {"verdict": "no clear difference", "difference": delta}, "")
     _rejects(lambda a: checks.check_description_decision(a, below), {"verdict": "loss", "difference": -delta}, "wrong sign")
+
+
+def _leakage_case():
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(60)]
+
+    def tweet(label):
+        pool = words[label * 20 : label * 20 + 20] if rng.random() < 0.7 else words
+        return " ".join(rng.choice(pool, 6))
+
+    labels = rng.integers(0, 3, 200)
+    train = pd.DataFrame({"clean": [tweet(y) for y in labels[:150]], "label": labels[:150]}, index=np.arange(150) * 3)
+    test = pd.DataFrame({"clean": [tweet(y) for y in labels[150:]], "label": labels[150:]}, index=np.arange(50) * 7)
+    test.iloc[:8, 0] = [train["clean"].iloc[i] + " extra" for i in range(8)]  # eight leaked test tweets
+    test.iloc[:8, 1] = train["label"].iloc[:8].to_numpy()
+    return train, test, 0.8
+
+
+def _leakage_experiment(train, test, threshold, seed=7, n_resamples=200, remove="train"):
+    from ftcourse.baselines import tfidf_logreg
+    from ftcourse.evaluation import paired_bootstrap
+    from ftcourse.prepare import cross_split_duplicates
+
+    leaks = cross_split_duplicates(train["clean"], test["clean"], threshold=threshold)
+    removed = leaks[remove].unique()
+    keep = np.ones(len(train), dtype=bool)
+    keep[removed[removed < len(train)]] = False
+    predictions = {
+        name: tfidf_logreg(class_weight="balanced", seed=seed).fit(rows["clean"], rows["label"]).predict(test["clean"])
+        for name, rows in (("naive", train), ("decontaminated", train[keep]))
+    }
+    y = test["label"].to_numpy()
+    paired = paired_bootstrap(
+        lambda a, b: float(np.mean(a == b)), y, predictions["decontaminated"], predictions["naive"], n_resamples, seed=seed
+    )
+    return {
+        "leaked_test": leaks["test"].unique().tolist(),
+        "removed_train": removed.tolist(),
+        "test_predictions": predictions,
+        "accuracy": {"naive": paired["metric_b"], "decontaminated": paired["metric_a"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_leakage_experiment_rejects_the_stub_and_wrong_protocols():
+    from sklearn.metrics import f1_score
+
+    train, test, threshold = _leakage_case()
+
+    def check(experiment):
+        checks.check_leakage_experiment(experiment, train, test, threshold, 7, 200)
+
+    right = _leakage_experiment(train, test, threshold)
+    assert len(right["leaked_test"]) >= 8
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # The leaked test tweets removed instead of their training copies.
+    _rejects(check, {**right, "removed_train": right["leaked_test"]}, "test* tweets")
+    # The decontaminated model trained on everything after all.
+    twice_naive = {"naive": right["test_predictions"]["naive"], "decontaminated": right["test_predictions"]["naive"]}
+    _rejects(check, {**right, "test_predictions": twice_naive}, "exactly as the naive")
+    # The leaked tweets dropped from the test set: the two models no longer answer the same rows.
+    clean_rows = np.setdiff1d(np.arange(len(test)), right["leaked_test"])
+    dropped = {**right["test_predictions"], "decontaminated": right["test_predictions"]["decontaminated"][clean_rows]}
+    _rejects(check, {**right, "test_predictions": dropped}, "same rows")
+    # Index labels instead of positions.
+    _rejects(check, {**right, "leaked_test": test.index[right["leaked_test"]].tolist()}, "index labels")
+    # Macro-F1 reported as accuracy; the interval of one model alone; another seed.
+    macro = f1_score(test["label"], right["test_predictions"]["naive"], average="macro")
+    _rejects(check, {**right, "accuracy": {**right["accuracy"], "naive": macro}}, "macro-F1")
+    reversed_ci = (-right["difference_ci"][1], -right["difference_ci"][0])
+    _rejects(check, {**right, "difference_ci": reversed_ci}, "decontaminated minus naive")
+    _rejects(check, {**right, "difference_ci": (0.5, 0.9)}, "paired interval is")
+
+
+def test_leakage_decision_reads_the_paired_interval():
+    train, test, threshold = _leakage_case()
+    experiment = _leakage_experiment(train, test, threshold)
+    delta = experiment["accuracy"]["naive"] - experiment["accuracy"]["decontaminated"]
+    holds_zero = {**experiment, "difference_ci": (-0.02, 0.06)}
+    checks.check_leakage_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    checks.check_leakage_decision({"verdict": "gain", "difference": delta}, {**experiment, "difference_ci": (0.01, 0.06)})
+
+    def check(answer):
+        checks.check_leakage_decision(answer, holds_zero)
+
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    if delta > 0:
+        _rejects(check, {"verdict": "gain", "difference": delta}, "holds 0")
+    _rejects(check, {"verdict": "no clear difference", "difference": -delta - 0.01}, "Part B gives")
+    _rejects(check, {"verdict": "no clear difference", "difference": experiment["accuracy"]["naive"]}, "itself")
+
+
+def _length_case():
+    rng = np.random.default_rng(5)
+    answers = [f"answer {i % 25}" for i in range(30)]  # rows 25-29 repeat answers 0-4
+    short = rng.normal(size=(30, 30)) + 1.5 * np.eye(30)
+    long = short + rng.normal(scale=0.4, size=(30, 30)) + 0.8 * np.eye(30)  # the same questions, a little better
+    return answers, short, long
+
+
+def _length_experiment(answers, short, long, seed=7, n_resamples=200, relevant=None):
+    from ftcourse.evaluation import bootstrap_ci, paired_bootstrap, retrieval_metrics
+
+    relevant = relevant or [{j for j, other in enumerate(answers) if other == text} for text in answers]
+    per = {
+        n: retrieval_metrics(s, relevant, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
+        for n, s in [("short", short), ("long", long)]
+    }
+    paired = paired_bootstrap(
+        lambda _, v: float(np.mean(v)), np.zeros(len(answers)), per["short"], per["long"], n_resamples=n_resamples, seed=seed
+    )
+    return {
+        "scores": {"short": short, "long": long},
+        "ndcg": {name: float(v.mean()) for name, v in per.items()},
+        "separate_ci": {name: bootstrap_ci(np.mean, v, n_resamples=n_resamples, seed=seed)[1:] for name, v in per.items()},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_length_experiment_rejects_the_stub_and_wrong_protocols():
+    answers, short, long = _length_case()
+
+    def check(experiment):
+        checks.check_length_experiment(experiment, answers, short, 7, 200)
+
+    right = _length_experiment(answers, short, long)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # One relevant answer per question (the old exercise 08).
+    _rejects(
+        check,
+        {**right, "ndcg": _length_experiment(answers, short, long, relevant=[{i} for i in range(30)])["ndcg"]},
+        "one relevant",
+    )
+    # Only some questions scored (lesson 08's test split), and the long scores never recomputed.
+    _rejects(check, {**right, "scores": {"short": short[:10], "long": long[:10]}}, "every FAQ question")
+    _rejects(check, {**right, "scores": {"short": short, "long": short}}, "max_seq_length")
+    # The paired interval given as a separate one; the long setting's interval given as the difference's; another seed.
+    _rejects(check, {**right, "separate_ci": {**right["separate_ci"], "long": right["difference_ci"]}}, "separate_ci['long']")
+    _rejects(check, {**right, "difference_ci": right["separate_ci"]["long"]}, "alone")
+    _rejects(check, _length_experiment(answers, short, long, seed=8), "seed")
+
+
+def test_length_decision_reads_the_paired_interval_not_the_overlap():
+    answers, short, long = _length_case()
+    experiment = _length_experiment(answers, short, long)
+    delta = experiment["ndcg"]["long"] - experiment["ndcg"]["short"]
+    overlapping = {**experiment, "separate_ci": {"short": (0.4, 0.7), "long": (0.5, 0.8)}, "difference_ci": (0.02, 0.1)}
+    checks.check_length_decision({"verdict": "gain", "difference": delta, "separate_intervals_overlap": True}, overlapping)
+
+    def check(answer):
+        checks.check_length_decision(answer, overlapping)
+
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # The overlap of two separate intervals read as "no difference".
+    _rejects(check, {"verdict": "no clear difference", "difference": delta, "separate_intervals_overlap": True}, "overlap, but")
+    _rejects(check, {"verdict": "gain", "difference": delta, "separate_intervals_overlap": False}, "do overlap")
+    _rejects(check, {"verdict": "gain", "difference": -delta, "separate_intervals_overlap": True}, "wrong sign")
+    holds_zero = {**overlapping, "difference_ci": (-0.01, 0.1)}
+    if delta > 0:
+        _rejects(
+            lambda a: checks.check_length_decision(a, holds_zero),
+            {"verdict": "gain", "difference": delta, "separate_intervals_overlap": True},
+            "holds 0",
+        )
+
+
+def _temperature_case():
+    rng = np.random.default_rng(15)
+
+    def split(n):
+        truth = rng.beta(0.5, 2.0, n)  # mostly low probabilities, as for a rare label
+        y = (rng.random(n) < truth).astype(int)
+        logits = 2.5 * np.log(truth / (1 - truth))  # over-confident: a temperature of about 2.5 would undo it
+        return y, 1 / (1 + np.exp(-logits))
+
+    return split(600), split(600)
+
+
+def _temperature_experiment(validation, test, fit_on=None, seed=7, n_resamples=200):
+    from ftcourse.calibration import apply_temperature, ece, fit_temperature, probabilities_to_logits
+    from ftcourse.evaluation import paired_bootstrap
+
+    y, p = fit_on or validation
+    temperature = fit_temperature(probabilities_to_logits(p), y)
+    scaled = apply_temperature(probabilities_to_logits(test[1]), temperature)
+    paired = paired_bootstrap(lambda a, b: ece(a, b, 10), test[0], test[1], scaled, n_resamples=n_resamples, seed=seed)
+    return {
+        "temperature": temperature,
+        "test_probabilities": scaled,
+        "ece": {"before": paired["metric_a"], "after": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+
+
+def test_temperature_experiment_rejects_the_stub_and_wrong_protocols():
+    from ftcourse.calibration import ece
+
+    validation, test = _temperature_case()
+
+    def check(experiment):
+        checks.check_temperature_experiment(experiment, validation, test, 10, 7, 200)
+
+    right = _temperature_experiment(validation, test)
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    # The temperature fitted on the test comments.
+    _rejects(check, _temperature_experiment(validation, test, fit_on=test), "fitted on the test")
+    # The unscaled probabilities, and the ECE after scaling read with other bins.
+    _rejects(check, {**right, "test_probabilities": test[1]}, "unscaled")
+    wrong_bins = {**right["ece"], "after": ece(test[0], right["test_probabilities"], 15)}
+    _rejects(check, {**right, "ece": wrong_bins}, "N_BINS=10")
+    # The interval of after alone, and another seed.
+    _rejects(check, {**right, "difference_ci": (0.0, right["ece"]["after"])}, "paired interval is")
+    _rejects(check, _temperature_experiment(validation, test, seed=8), "seed")
+
+
+def test_temperature_decision_ships_only_a_demonstrated_improvement():
+    validation, test = _temperature_case()
+    experiment = _temperature_experiment(validation, test)
+    delta = experiment["ece"]["after"] - experiment["ece"]["before"]
+    lower = {**experiment, "difference_ci": (-0.05, -0.01)}
+    holds_zero = {**experiment, "difference_ci": (-0.05, 0.01)}
+    higher = {**experiment, "difference_ci": (0.01, 0.05)}
+    checks.check_temperature_decision({"ship": "temperature", "difference": delta}, lower)
+    checks.check_temperature_decision({"ship": "none", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_temperature_decision(None, lower)
+    _rejects(lambda a: checks.check_temperature_decision(a, holds_zero), {"ship": "temperature", "difference": delta}, "holds 0")
+    _rejects(lambda a: checks.check_temperature_decision(a, lower), {"ship": "none", "difference": delta}, "demonstrably")
+    _rejects(
+        lambda a: checks.check_temperature_decision(a, higher), {"ship": "temperature", "difference": delta}, "lower is better"
+    )
+    _rejects(lambda a: checks.check_temperature_decision(a, lower), {"ship": "temperature", "difference": -delta}, "wrong sign")
