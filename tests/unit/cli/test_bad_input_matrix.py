@@ -699,6 +699,8 @@ def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, capsys, monke
 # choices) or in a --config file (the package's own check) stops the command with one clear line.
 
 FLAG_CASES = {
+    ("predict", "--report file exists"): ("already exists", ("predict", "{clf}", "some text", "--report", "{t}/taken.csv")),
+    ("predict", "--report not writable"): ("is a file", ("predict", "{clf}", "some text", "--report", "{t}/a_file/r.json")),
     ("train-classifier", "--report-to an online tracker"): (
         "invalid choice: 'wandb'",
         ("train-classifier", "--data", "{t}/good.csv", "--report-to", "wandb", *TRAIN),

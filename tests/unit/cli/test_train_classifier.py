@@ -86,6 +86,11 @@ def test_predict_texts_and_file(trained_dir, tmp_path, capsys):
 
     table = pd.read_csv(out_csv)
     assert table["text"].tolist() == ["you awful", "great movie"] and "flag_insult" in table
+    report = tmp_path / "throughput.json"
+    assert main(["predict", str(trained_dir), "--file", str(texts), "--report", str(report)]) == 0  # printed table + report
+    numbers = json.loads(report.read_text())
+    assert (numbers["rows"], numbers["batch_size"], numbers["device"], numbers["output"]) == (2, 32, "cpu", None)
+    assert numbers["texts_per_second"] == pytest.approx(2 / numbers["seconds"], rel=1e-3)
 
 
 def test_config_file_fills_options_and_flags_win(tmp_path):
