@@ -103,9 +103,6 @@ EFFECT_LESSONS = sorted(
 # Lessons whose full-profile run is not made yet, with the issue that will make it. The list may only shrink: a test
 # below fails once a listed lesson's reference is committed, so the entry cannot outlive its reason.
 REFERENCE_PENDING = {
-    # 2026-12-04: a full run at one thread on the two shared cores (load about 8) was still in the search (10 trials of up to
-    # 3 epochs over 1,500 tweets) after 60 minutes and was stopped; it needs an idle machine or a GPU.
-    "11_training_loop": "issue 16: lesson 11's full-profile run (an idle CPU or a GPU) is not made yet",
     # Built on two CPU cores shared with two other jobs (load 5-8): the fast run alone took 15 minutes there, and the full
     # profile reranks up to 20 candidates of 256 tokens per question and mines 7 negatives per FAQ question.
     "12_cross_encoders": "issue 17: lesson 12's full-profile run (a GPU, or an idle CPU) is not made yet",
