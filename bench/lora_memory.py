@@ -101,6 +101,7 @@ def write(rows: dict, settings: dict) -> None:
     failed = [name for name, r in rows.items() if r["exit_status"] != 0]
     lines += ["", "Peak RSS covers the whole process (Python, libraries, data, activations), sampled every 50 ms."]
     lines += [f"FAILED (no numbers): {', '.join(failed)}"] if failed else []
+    lines += [f"Threads: {settings['threads']}. {settings['note']}".strip()]
     (RESULTS / "lora_memory.md").write_text("\n".join(lines) + "\n")
 
 
@@ -108,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=2000)
     parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--note", default="", help="the conditions of this run, written under the table")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ftcourse-lora-memory-") as work:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -119,6 +121,7 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average": load,
         "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+        "note": args.note,
     }
     write(rows, settings)
     print((RESULTS / "lora_memory.md").read_text())
