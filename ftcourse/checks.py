@@ -1636,6 +1636,58 @@ def check_hp_space(hp_space) -> None:
     _passed(f"a search space of {len(drawn[0])} training arguments, the learning rate on a log scale.")
 
 
+def check_learning_rate_experiment(
+    experiment: dict, learning_rates, y_dev, y_test, default_test_predictions, seed: int, n_resamples: int
+) -> None:
+    """Exercise 11, Part B: a learning rate chosen on dev macro-F1, measured on test against the default recipe.
+
+    Args:
+        experiment: the learner's dict with the keys ``dev_predictions`` ({rate: class ids of the dev tweets} for every
+            rate), ``chosen`` (a rate), ``test_predictions`` ({"base": the default recipe's, "chosen": the chosen rate's}
+            class ids of the test tweets), ``macro_f1`` (the same keys, on test) and ``difference_ci`` ((low, high): paired
+            95 % bootstrap interval of chosen minus default).
+        learning_rates: the exercise's candidate rates (two or more).
+        y_dev, y_test: labels of the dev and test tweets.
+        default_test_predictions: the default recipe's test predictions (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    if len(list(learning_rates)) < 2:
+        _fail("there is only one learning rate to choose from.", "put two or more rates in LEARNING_RATES.")
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "macro_f1",
+        "metric": _macro_f1,
+        "option": "learning rate",
+        "base_name": "default_test",
+        "base_label": "the default recipe",
+        "call": "paired_bootstrap(macro_f1, y_test, default_test, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, learning_rates, y_dev, y_test, default_test_predictions, seed, n_resamples, spec)
+    _passed(
+        f"learning rate {paired['best']:g} chosen on dev only; test macro-F1 {paired['metric_a']:.3f} (default recipe) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_learning_rate_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 11, Part C: does the dev-chosen learning rate beat the default recipe on test? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus default test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_learning_rate_experiment`).
+    """
+    scores = experiment["macro_f1"]
+    _check_verdict(
+        answer,
+        float(scores["chosen"]) - float(scores["base"]),
+        scores["chosen"],
+        experiment["difference_ci"],
+        ("the default recipe", "the chosen rate"),
+    )
+
+
 # ---- 12: cross-encoders -------------------------------------------------------------------------
 
 

@@ -1087,3 +1087,61 @@ def test_temperature_decision_ships_only_a_demonstrated_improvement():
         lambda a: checks.check_temperature_decision(a, higher), {"ship": "temperature", "difference": delta}, "lower is better"
     )
     _rejects(lambda a: checks.check_temperature_decision(a, lower), {"ship": "temperature", "difference": -delta}, "wrong sign")
+
+
+def _learning_rate_case(seed=7, chosen=2e-4):
+    from sklearn.metrics import f1_score
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(11)
+    y_dev, y_test = rng.integers(0, 3, 120), rng.integers(0, 3, 180)
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    dev = {1e-5: noisy(y_dev, 0.8), 2e-4: noisy(y_dev, 0.4)}  # 2e-4 is best on dev
+    default, test = noisy(y_test, 0.5), {1e-5: noisy(y_test, 0.2), 2e-4: noisy(y_test, 0.4)}  # 1e-5 best on test
+
+    def macro_f1(y, p):
+        return float(f1_score(y, p, labels=[0, 1, 2], average="macro", zero_division=0))
+
+    paired = paired_bootstrap(macro_f1, y_test, default, test[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_predictions": dev,
+        "chosen": chosen,
+        "test_predictions": {"base": default, "chosen": test[chosen]},
+        "macro_f1": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, default
+
+
+def test_learning_rate_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, default = _learning_rate_case()
+
+    def check(experiment, rates=(1e-5, 2e-4)):
+        checks.check_learning_rate_experiment(experiment, rates, y_dev, y_test, default, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, rates=(2e-4,)), right, "only one learning rate")
+    _rejects(check, _learning_rate_case(chosen=1e-5)[0], "dev score is highest")  # chosen on test
+    _rejects(check, _learning_rate_case(seed=8)[0], "seed")
+    swapped = {**right, "test_predictions": {**right["test_predictions"], "base": right["test_predictions"]["chosen"]}}
+    _rejects(check, swapped, "default recipe")
+    dev_f1 = float(checks._macro_f1(y_dev, right["dev_predictions"][2e-4]))
+    _rejects(check, {**right, "macro_f1": {**right["macro_f1"], "chosen": dev_f1}}, "dev score")
+
+
+def test_learning_rate_decision_reads_the_interval():
+    experiment = _learning_rate_case()[0]
+    delta = experiment["macro_f1"]["chosen"] - experiment["macro_f1"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.05, 0.08)}
+    checks.check_learning_rate_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_learning_rate_decision(None, holds_zero)
+    decide = lambda a: checks.check_learning_rate_decision(a, holds_zero)  # noqa: E731
+    _rejects(decide, {"verdict": "gain" if delta > 0 else "loss", "difference": delta}, "")
+    _rejects(decide, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
