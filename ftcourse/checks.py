@@ -605,6 +605,62 @@ def check_loss_choice(choices: dict) -> None:
     _passed("each format goes to a loss that expects exactly its columns.")
 
 
+def _spearman(y_true, scores) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(np.asarray(y_true), np.asarray(scores)).statistic)
+
+
+def check_sts_loss_experiment(experiment: dict, losses, y_dev, y_test, base_test_scores, seed: int, n_resamples: int) -> None:
+    """Exercise 05, Part B: a loss for graded pairs chosen on dev Spearman, measured on STS-B test against the base model.
+
+    Args:
+        experiment: the learner's dict: ``dev_scores`` ({loss: cosine of each dev pair} for every loss), ``chosen`` (a loss
+            name), ``test_scores`` ({"base": ..., "chosen": ...} cosines of the test pairs), ``spearman`` (the same keys, on
+            test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of chosen minus base Spearman).
+        losses: the exercise's candidate loss names (two or more, each a loss for a graded score: :data:`LOSS_CHOICES`).
+        y_dev, y_test: the gold 0-1 similarity scores of the dev and test pairs.
+        base_test_scores: the base model's cosines of the test pairs (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    losses = list(losses)
+    graded = LOSS_CHOICES["pairs with a similarity score between 0 and 1"]
+    if len(losses) < 2:
+        _fail("there is only one loss to choose from.", "put two or more losses in LOSSES.")
+    if set(losses) - graded:
+        _fail(
+            f"{sorted(set(losses) - graded)} do not take a graded similarity score (Part A).",
+            f"compare losses that fit STS-B's (sentence1, sentence2, score) rows: {sorted(graded)}.",
+        )
+    spec = {
+        "dev": "dev_scores",
+        "test": "test_scores",
+        "score": "spearman",
+        "metric": _spearman,
+        "option": "loss",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(spearman, y_test, base_test, chosen cosines, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, losses, y_dev, y_test, base_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev only; test Spearman {paired['metric_a']:.3f} (base) and {paired['metric_b']:.3f}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_sts_loss_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 05, Part C: does the fine-tune with the chosen loss beat the base model on STS-B? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test Spearman}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_sts_loss_experiment`).
+    """
+    scores = experiment["spearman"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 06: triplet loss ---------------------------------------------------------------------------
 
 

@@ -1145,3 +1145,61 @@ def test_learning_rate_decision_reads_the_interval():
     decide = lambda a: checks.check_learning_rate_decision(a, holds_zero)  # noqa: E731
     _rejects(decide, {"verdict": "gain" if delta > 0 else "loss", "difference": delta}, "")
     _rejects(decide, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
+
+
+def _sts_case(seed=7, chosen="cosent"):
+    from scipy.stats import spearmanr
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(5)
+    y_dev, y_test = rng.random(120), rng.random(160)
+
+    def noisy(y, noise):
+        return y + rng.normal(0, noise, len(y))
+
+    dev = {"cosine_similarity": noisy(y_dev, 0.6), "cosent": noisy(y_dev, 0.2)}  # cosent is best on dev
+    base, test = noisy(y_test, 0.4), {"cosine_similarity": noisy(y_test, 0.1), "cosent": noisy(y_test, 0.3)}
+
+    def spearman(y, s):
+        return float(spearmanr(y, s).statistic)
+
+    paired = paired_bootstrap(spearman, y_test, base, test[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_scores": dev,
+        "chosen": chosen,
+        "test_scores": {"base": base, "chosen": test[chosen]},
+        "spearman": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, base
+
+
+def test_sts_loss_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, base = _sts_case()
+
+    def check(experiment, losses=("cosine_similarity", "cosent")):
+        checks.check_sts_loss_experiment(experiment, losses, y_dev, y_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, losses=("cosent",)), right, "only one loss")
+    _rejects(lambda e: check(e, losses=("cosent", "contrastive")), right, "graded")
+    _rejects(check, _sts_case(chosen="cosine_similarity")[0], "dev score is highest")  # chosen on test
+    _rejects(check, _sts_case(seed=8)[0], "seed")
+    swapped = {**right, "test_scores": {**right["test_scores"], "base": right["test_scores"]["chosen"]}}
+    _rejects(check, swapped, "base model")
+    separate = checks.bootstrap_ci(checks._spearman, y_test, right["test_scores"]["chosen"], n_resamples=200, seed=7)
+    _rejects(check, {**right, "difference_ci": separate[1:]}, "alone")
+
+
+def test_sts_loss_decision_reads_the_interval():
+    experiment = _sts_case()[0]
+    delta = experiment["spearman"]["chosen"] - experiment["spearman"]["base"]
+    above = {**experiment, "difference_ci": (0.01, 0.2)}
+    checks.check_sts_loss_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_sts_loss_decision(None, above)
+    _rejects(lambda a: checks.check_sts_loss_decision(a, above), {"verdict": "no clear difference", "difference": delta}, "")
+    _rejects(lambda a: checks.check_sts_loss_decision(a, above), {"verdict": "gain", "difference": -delta}, "wrong sign")
