@@ -1843,6 +1843,91 @@ def check_labeled_pairs(to_labeled_pairs) -> None:
     _passed("each query has its positive (label 1) and every mined negative (label 0): ready for BinaryCrossEntropyLoss.")
 
 
+FIRST_STAGE_EXPERIMENT_KEYS = ("dev_scores", "chosen", "test_scores", "ndcg", "difference_ci")
+
+
+def _per_question_of(matrices, relevant, key: str) -> dict:
+    """Per-question nDCG@10 of each question x answer score matrix in ``matrices``; fail on a matrix of the wrong split."""
+    if not isinstance(matrices, dict):
+        _fail(f"{key} should be a dict of question x answer score matrices.", "one matrix per first stage.")
+    per_question = {}
+    for option, scores in matrices.items():
+        scores = np.asarray(scores, dtype=float)
+        if scores.ndim != 2 or scores.shape[0] != len(relevant):
+            _fail(
+                f"{key}[{option!r}] has shape {scores.shape}, not one row per question of its split ({len(relevant)}).",
+                "score the dev questions for the choice and the test questions for the measurement, every answer each.",
+            )
+        per_question[option] = _per_question_ndcg(scores, relevant)
+    return per_question
+
+
+def check_first_stage_experiment(
+    experiment: dict, first_stages, relevant_dev, relevant_test, bi_encoder_test_scores, seed: int, n_resamples: int
+) -> None:
+    """Exercise 12, Part B: a first stage (bi-encoder, BM25 or their fusion) chosen on dev nDCG@10, vs the bi-encoder on test.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`FIRST_STAGE_EXPERIMENT_KEYS`: ``dev_scores`` ({first stage:
+            dev question x answer scores} for every stage), ``chosen`` (a stage), ``test_scores`` ({"base": the
+            bi-encoder's, "chosen": the chosen stage's} test question x answer scores), ``ndcg`` (the same keys: test
+            mean nDCG@10) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval over test questions of the
+            chosen stage's per-question nDCG@10 minus the bi-encoder's).
+        first_stages: the exercise's candidate names (two or more).
+        relevant_dev, relevant_test: one set of relevant answer columns per dev (test) question.
+        bi_encoder_test_scores: the bi-encoder's test score matrix (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    _require_answer(experiment, "experiment")
+    keys = FIRST_STAGE_EXPERIMENT_KEYS
+    if not isinstance(experiment, dict) or set(keys) - set(experiment):
+        missing = sorted(set(keys) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(keys)}.")
+    if len(list(first_stages)) < 2:
+        _fail("there is only one first stage to choose from.", "compare two or more in FIRST_STAGES.")
+    per_question = {
+        **experiment,
+        "dev_scores": _per_question_of(experiment["dev_scores"], relevant_dev, "dev_scores"),
+        "test_scores": _per_question_of(experiment["test_scores"], relevant_test, "test_scores"),
+    }
+    spec = {
+        "dev": "dev_scores",
+        "test": "test_scores",
+        "score": "ndcg",
+        "metric": _mean_of_values,
+        "option": "first stage",
+        "base_name": "bi_test",
+        "base_label": "the bi-encoder",
+        "call": "paired_bootstrap(metric_of_mean, np.zeros(n), bi-encoder per-question nDCG@10, chosen per-question "
+        "nDCG@10, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    base = _per_question_ndcg(np.asarray(bi_encoder_test_scores, dtype=float), relevant_test)
+    y_dev, y_test = np.zeros(len(relevant_dev)), np.zeros(len(relevant_test))
+    paired = _check_dev_choice(per_question, first_stages, y_dev, y_test, base, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev questions only; test nDCG@10 {paired['metric_a']:.3f} (bi-encoder) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_first_stage_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 12, Part C: does the dev-chosen first stage beat the bi-encoder on test questions? Verdict and number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus bi-encoder test nDCG@10}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_first_stage_experiment`).
+    """
+    scores = experiment["ndcg"]
+    _check_verdict(
+        answer,
+        float(scores["chosen"]) - float(scores["base"]),
+        scores["chosen"],
+        experiment["difference_ci"],
+        ("the bi-encoder", "the chosen first stage"),
+    )
+
+
 # ---- 14: little data ------------------------------------------------------------------------------
 
 

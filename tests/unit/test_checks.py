@@ -1203,3 +1203,68 @@ def test_sts_loss_decision_reads_the_interval():
         checks.check_sts_loss_decision(None, above)
     _rejects(lambda a: checks.check_sts_loss_decision(a, above), {"verdict": "no clear difference", "difference": delta}, "")
     _rejects(lambda a: checks.check_sts_loss_decision(a, above), {"verdict": "gain", "difference": -delta}, "wrong sign")
+
+
+def _first_stage_case(seed=7, chosen="fusion"):
+    from ftcourse.evaluation import paired_bootstrap, retrieval_metrics
+
+    rng = np.random.default_rng(12)
+    n_docs = 30
+    relevant_dev = [{int(j)} for j in rng.integers(0, n_docs, 40)]
+    relevant_test = [{int(j)} for j in rng.integers(0, n_docs, 50)]
+
+    def matrix(relevant, strength):
+        scores = rng.normal(size=(len(relevant), n_docs))
+        for row, right in enumerate(relevant):
+            scores[row, list(right)] += strength
+        return scores
+
+    dev = {"bi-encoder": matrix(relevant_dev, 1.0), "bm25": matrix(relevant_dev, 0.2), "fusion": matrix(relevant_dev, 3.0)}
+    bi_test = matrix(relevant_test, 1.0)
+    test = {"bm25": matrix(relevant_test, 4.0), "fusion": matrix(relevant_test, 1.5)}  # bm25 is best on test
+
+    def per_question(scores):
+        return retrieval_metrics(scores, relevant_test, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
+
+    mean = lambda _unused, values: float(np.mean(values))  # noqa: E731
+    zeros = np.zeros(len(relevant_test))
+    paired = paired_bootstrap(mean, zeros, per_question(bi_test), per_question(test[chosen]), n_resamples=200, seed=seed)
+    experiment = {
+        "dev_scores": dev,
+        "chosen": chosen,
+        "test_scores": {"base": bi_test, "chosen": test[chosen]},
+        "ndcg": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, relevant_dev, relevant_test, bi_test
+
+
+def test_first_stage_experiment_rejects_the_stub_and_wrong_protocols():
+    right, relevant_dev, relevant_test, bi_test = _first_stage_case()
+    stages = ("bi-encoder", "bm25", "fusion")
+
+    def check(experiment, first_stages=stages):
+        checks.check_first_stage_experiment(experiment, first_stages, relevant_dev, relevant_test, bi_test, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, first_stages=("fusion",)), right, "only one first stage")
+    _rejects(check, _first_stage_case(chosen="bm25")[0], "dev score is highest")  # chosen on test
+    _rejects(check, _first_stage_case(seed=8)[0], "seed")
+    swapped = {**right, "test_scores": {**right["test_scores"], "base": right["test_scores"]["chosen"]}}
+    _rejects(check, swapped, "the bi-encoder")
+    on_dev = {**right, "test_scores": {**right["test_scores"], "chosen": right["dev_scores"]["fusion"]}}
+    _rejects(check, on_dev, "not one row per question")  # the dev matrix measured as if it were test
+
+
+def test_first_stage_decision_reads_the_interval():
+    experiment = _first_stage_case()[0]
+    delta = experiment["ndcg"]["chosen"] - experiment["ndcg"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.02, 0.05)}
+    checks.check_first_stage_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_first_stage_decision(None, holds_zero)
+    decide = lambda a: checks.check_first_stage_decision(a, holds_zero)  # noqa: E731
+    _rejects(decide, {"verdict": "gain" if delta > 0 else "loss", "difference": delta}, "")
+    _rejects(decide, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
