@@ -819,6 +819,50 @@ def check_in_batch_loss(in_batch_loss) -> None:
     _passed("every other answer in the batch served as a negative for each question.")
 
 
+def check_batch_size_experiment(
+    experiment: dict, batch_sizes, relevant_dev, relevant_test, base_test_scores, seed: int, n_resamples: int
+) -> None:
+    """Exercise 07, Part B: an MNRL batch size chosen on dev questions' nDCG@10, measured on test against the base model.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`RANKING_EXPERIMENT_KEYS`: ``dev_scores`` ({batch size: dev
+            question x answer cosines} for every size), ``chosen`` (a size), ``test_scores`` ({"base": ..., "chosen": ...}
+            test question x answer cosines), ``ndcg`` (the same keys: test mean nDCG@10) and ``difference_ci`` ((low,
+            high): paired 95 % bootstrap interval over test questions, fine-tuned minus base per-question nDCG@10).
+        batch_sizes: the exercise's candidate batch sizes (two or more).
+        relevant_dev, relevant_test: one set of relevant answer columns per dev (test) question.
+        base_test_scores: the base model's test cosine matrix (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "option": "batch size",
+        "options_name": "BATCH_SIZES",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(metric_of_mean, np.zeros(n), base per-question nDCG@10, fine-tuned per-question nDCG@10, "
+        "n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    relevant = (relevant_dev, relevant_test)
+    paired = _check_ranking_choice(experiment, batch_sizes, relevant, base_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"batch size {paired['best']} chosen on dev questions only; test nDCG@10 {paired['metric_a']:.3f} (base) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_batch_size_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 07, Part C: does the MNRL fine-tune at the chosen batch size beat the base model? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": fine-tuned minus base test nDCG@10}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_batch_size_experiment`).
+    """
+    scores = experiment["ndcg"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 08: nDCG@k ---------------------------------------------------------------------------------
 
 
@@ -1843,7 +1887,7 @@ def check_labeled_pairs(to_labeled_pairs) -> None:
     _passed("each query has its positive (label 1) and every mined negative (label 0): ready for BinaryCrossEntropyLoss.")
 
 
-FIRST_STAGE_EXPERIMENT_KEYS = ("dev_scores", "chosen", "test_scores", "ndcg", "difference_ci")
+RANKING_EXPERIMENT_KEYS = ("dev_scores", "chosen", "test_scores", "ndcg", "difference_ci")
 
 
 def _per_question_of(matrices, relevant, key: str) -> dict:
@@ -1862,13 +1906,38 @@ def _per_question_of(matrices, relevant, key: str) -> dict:
     return per_question
 
 
+def _check_ranking_choice(experiment: dict, options, relevant: tuple, base_test_scores, seed: int, n_resamples: int, spec: dict):
+    """Shared by exercises 07 and 12: question x answer score matrices, an option chosen on dev nDCG@10, test vs a base.
+
+    ``relevant``: (dev, test) lists of each question's relevant answer columns. ``spec`` as for :func:`_check_dev_choice`,
+    less ``metric``, ``dev``, ``test`` and ``score``. Returns the paired bootstrap over test questions.
+    """
+    _require_answer(experiment, "experiment")
+    keys = RANKING_EXPERIMENT_KEYS
+    if not isinstance(experiment, dict) or set(keys) - set(experiment):
+        missing = sorted(set(keys) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(keys)}.")
+    if len(list(options)) < 2:
+        _fail(f"there is only one {spec['option']} to choose from.", f"compare two or more in {spec['options_name']}.")
+    relevant_dev, relevant_test = relevant
+    per_question = {
+        **experiment,
+        "dev_scores": _per_question_of(experiment["dev_scores"], relevant_dev, "dev_scores"),
+        "test_scores": _per_question_of(experiment["test_scores"], relevant_test, "test_scores"),
+    }
+    spec = {**spec, "dev": "dev_scores", "test": "test_scores", "score": "ndcg", "metric": _mean_of_values}
+    base = _per_question_ndcg(np.asarray(base_test_scores, dtype=float), relevant_test)
+    y_dev, y_test = np.zeros(len(relevant_dev)), np.zeros(len(relevant_test))
+    return _check_dev_choice(per_question, options, y_dev, y_test, base, seed, n_resamples, spec)
+
+
 def check_first_stage_experiment(
     experiment: dict, first_stages, relevant_dev, relevant_test, bi_encoder_test_scores, seed: int, n_resamples: int
 ) -> None:
     """Exercise 12, Part B: a first stage (bi-encoder, BM25 or their fusion) chosen on dev nDCG@10, vs the bi-encoder on test.
 
     Args:
-        experiment: the learner's dict with the keys :data:`FIRST_STAGE_EXPERIMENT_KEYS`: ``dev_scores`` ({first stage:
+        experiment: the learner's dict with the keys :data:`RANKING_EXPERIMENT_KEYS`: ``dev_scores`` ({first stage:
             dev question x answer scores} for every stage), ``chosen`` (a stage), ``test_scores`` ({"base": the
             bi-encoder's, "chosen": the chosen stage's} test question x answer scores), ``ndcg`` (the same keys: test
             mean nDCG@10) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval over test questions of the
@@ -1878,32 +1947,16 @@ def check_first_stage_experiment(
         bi_encoder_test_scores: the bi-encoder's test score matrix (computed by the notebook).
         seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
     """
-    _require_answer(experiment, "experiment")
-    keys = FIRST_STAGE_EXPERIMENT_KEYS
-    if not isinstance(experiment, dict) or set(keys) - set(experiment):
-        missing = sorted(set(keys) - set(experiment)) if isinstance(experiment, dict) else "all"
-        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(keys)}.")
-    if len(list(first_stages)) < 2:
-        _fail("there is only one first stage to choose from.", "compare two or more in FIRST_STAGES.")
-    per_question = {
-        **experiment,
-        "dev_scores": _per_question_of(experiment["dev_scores"], relevant_dev, "dev_scores"),
-        "test_scores": _per_question_of(experiment["test_scores"], relevant_test, "test_scores"),
-    }
     spec = {
-        "dev": "dev_scores",
-        "test": "test_scores",
-        "score": "ndcg",
-        "metric": _mean_of_values,
         "option": "first stage",
+        "options_name": "FIRST_STAGES",
         "base_name": "bi_test",
         "base_label": "the bi-encoder",
         "call": "paired_bootstrap(metric_of_mean, np.zeros(n), bi-encoder per-question nDCG@10, chosen per-question "
         "nDCG@10, n_resamples=BOOTSTRAP, seed=SEED)",
     }
-    base = _per_question_ndcg(np.asarray(bi_encoder_test_scores, dtype=float), relevant_test)
-    y_dev, y_test = np.zeros(len(relevant_dev)), np.zeros(len(relevant_test))
-    paired = _check_dev_choice(per_question, first_stages, y_dev, y_test, base, seed, n_resamples, spec)
+    relevant = (relevant_dev, relevant_test)
+    paired = _check_ranking_choice(experiment, first_stages, relevant, bi_encoder_test_scores, seed, n_resamples, spec)
     _passed(
         f"{paired['best']} chosen on dev questions only; test nDCG@10 {paired['metric_a']:.3f} (bi-encoder) and "
         f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "

@@ -1206,6 +1206,12 @@ def test_sts_loss_decision_reads_the_interval():
 
 
 def _first_stage_case(seed=7, chosen="fusion"):
+    # fusion is best on dev, bm25 on test
+    return _ranking_case({"bi-encoder": 1.0, "bm25": 0.2, "fusion": 3.0}, {"bm25": 4.0, "fusion": 1.5}, chosen, seed)
+
+
+def _ranking_case(dev_strength: dict, test_strength: dict, chosen, seed):
+    """Exercises 07 and 12: random question x answer matrices where the right answer gets a bonus of this strength."""
     from ftcourse.evaluation import paired_bootstrap, retrieval_metrics
 
     rng = np.random.default_rng(12)
@@ -1219,9 +1225,9 @@ def _first_stage_case(seed=7, chosen="fusion"):
             scores[row, list(right)] += strength
         return scores
 
-    dev = {"bi-encoder": matrix(relevant_dev, 1.0), "bm25": matrix(relevant_dev, 0.2), "fusion": matrix(relevant_dev, 3.0)}
+    dev = {option: matrix(relevant_dev, strength) for option, strength in dev_strength.items()}
     bi_test = matrix(relevant_test, 1.0)
-    test = {"bm25": matrix(relevant_test, 4.0), "fusion": matrix(relevant_test, 1.5)}  # bm25 is best on test
+    test = {option: matrix(relevant_test, strength) for option, strength in test_strength.items()}
 
     def per_question(scores):
         return retrieval_metrics(scores, relevant_test, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
@@ -1268,3 +1274,37 @@ def test_first_stage_decision_reads_the_interval():
     decide = lambda a: checks.check_first_stage_decision(a, holds_zero)  # noqa: E731
     _rejects(decide, {"verdict": "gain" if delta > 0 else "loss", "difference": delta}, "")
     _rejects(decide, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
+
+
+def _batch_size_case(seed=7, chosen=16):
+    return _ranking_case({4: 0.5, 16: 2.0}, {4: 4.0, 16: 1.5}, chosen, seed)  # 16 is best on dev, 4 on test
+
+
+def test_batch_size_experiment_rejects_the_stub_and_wrong_protocols():
+    right, relevant_dev, relevant_test, base = _batch_size_case()
+
+    def check(experiment, sizes=(4, 16)):
+        checks.check_batch_size_experiment(experiment, sizes, relevant_dev, relevant_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, sizes=(16,)), right, "only one batch size")
+    _rejects(check, _batch_size_case(chosen=4)[0], "dev score is highest")  # chosen on test
+    _rejects(check, _batch_size_case(seed=8)[0], "seed")
+    swapped = {**right, "test_scores": {**right["test_scores"], "base": right["test_scores"]["chosen"]}}
+    _rejects(check, swapped, "base model")
+    dev_ndcg = float(np.mean(checks._per_question_ndcg(right["dev_scores"][16], relevant_dev)))
+    _rejects(check, {**right, "ndcg": {**right["ndcg"], "chosen": dev_ndcg}}, "dev score")
+
+
+def test_batch_size_decision_reads_the_interval():
+    experiment = _batch_size_case()[0]
+    delta = experiment["ndcg"]["chosen"] - experiment["ndcg"]["base"]
+    above = {**experiment, "difference_ci": (0.02, 0.2)}
+    checks.check_batch_size_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_batch_size_decision(None, above)
+    decide = lambda a: checks.check_batch_size_decision(a, above)  # noqa: E731
+    _rejects(decide, {"verdict": "no clear difference", "difference": delta}, "")
+    _rejects(decide, {"verdict": "gain", "difference": -delta}, "wrong sign")
