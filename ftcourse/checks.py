@@ -693,7 +693,7 @@ def _accuracy(y_true, y_pred) -> float:
 
 
 def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed: int, n_resamples: int, spec: dict) -> dict:
-    """Shared by exercises 04 and 06: an option chosen on dev, its test outputs compared with the base model's.
+    """Shared by exercises 04-07, 11, 12 and 14: an option chosen on dev, its test outputs compared with a base's.
 
     ``experiment`` holds ``spec["dev"]`` ({option: dev outputs}), ``chosen``, ``spec["test"]`` ({"base", "chosen"}: test
     outputs), ``spec["score"]`` (the same keys: test scores) and ``difference_ci``. ``spec`` also names the ``metric``
