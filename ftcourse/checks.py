@@ -605,6 +605,62 @@ def check_loss_choice(choices: dict) -> None:
     _passed("each format goes to a loss that expects exactly its columns.")
 
 
+def _spearman(y_true, scores) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(np.asarray(y_true), np.asarray(scores)).statistic)
+
+
+def check_sts_loss_experiment(experiment: dict, losses, y_dev, y_test, base_test_scores, seed: int, n_resamples: int) -> None:
+    """Exercise 05, Part B: a loss for graded pairs chosen on dev Spearman, measured on STS-B test against the base model.
+
+    Args:
+        experiment: the learner's dict: ``dev_scores`` ({loss: cosine of each dev pair} for every loss), ``chosen`` (a loss
+            name), ``test_scores`` ({"base": ..., "chosen": ...} cosines of the test pairs), ``spearman`` (the same keys, on
+            test) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval of chosen minus base Spearman).
+        losses: the exercise's candidate loss names (two or more, each a loss for a graded score: :data:`LOSS_CHOICES`).
+        y_dev, y_test: the gold 0-1 similarity scores of the dev and test pairs.
+        base_test_scores: the base model's cosines of the test pairs (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    losses = list(losses)
+    graded = LOSS_CHOICES["pairs with a similarity score between 0 and 1"]
+    if len(losses) < 2:
+        _fail("there is only one loss to choose from.", "put two or more losses in LOSSES.")
+    if set(losses) - graded:
+        _fail(
+            f"{sorted(set(losses) - graded)} do not take a graded similarity score (Part A).",
+            f"compare losses that fit STS-B's (sentence1, sentence2, score) rows: {sorted(graded)}.",
+        )
+    spec = {
+        "dev": "dev_scores",
+        "test": "test_scores",
+        "score": "spearman",
+        "metric": _spearman,
+        "option": "loss",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(spearman, y_test, base_test, chosen cosines, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, losses, y_dev, y_test, base_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev only; test Spearman {paired['metric_a']:.3f} (base) and {paired['metric_b']:.3f}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_sts_loss_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 05, Part C: does the fine-tune with the chosen loss beat the base model on STS-B? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test Spearman}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_sts_loss_experiment`).
+    """
+    scores = experiment["spearman"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
+
+
 # ---- 06: triplet loss ---------------------------------------------------------------------------
 
 
@@ -637,7 +693,7 @@ def _accuracy(y_true, y_pred) -> float:
 
 
 def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed: int, n_resamples: int, spec: dict) -> dict:
-    """Shared by exercises 04 and 06: an option chosen on dev, its test outputs compared with the base model's.
+    """Shared by exercises 04-07, 11, 12 and 14: an option chosen on dev, its test outputs compared with a base's.
 
     ``experiment`` holds ``spec["dev"]`` ({option: dev outputs}), ``chosen``, ``spec["test"]`` ({"base", "chosen"}: test
     outputs), ``spec["score"]`` (the same keys: test scores) and ``difference_ci``. ``spec`` also names the ``metric``
@@ -761,6 +817,50 @@ def check_in_batch_loss(in_batch_loss) -> None:
             "scores = scale * (queries @ docs.T); the right document of query i is column i: cross-entropy with targets arange(n).",
         )
     _passed("every other answer in the batch served as a negative for each question.")
+
+
+def check_batch_size_experiment(
+    experiment: dict, batch_sizes, relevant_dev, relevant_test, base_test_scores, seed: int, n_resamples: int
+) -> None:
+    """Exercise 07, Part B: an MNRL batch size chosen on dev questions' nDCG@10, measured on test against the base model.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`RANKING_EXPERIMENT_KEYS`: ``dev_scores`` ({batch size: dev
+            question x answer cosines} for every size), ``chosen`` (a size), ``test_scores`` ({"base": ..., "chosen": ...}
+            test question x answer cosines), ``ndcg`` (the same keys: test mean nDCG@10) and ``difference_ci`` ((low,
+            high): paired 95 % bootstrap interval over test questions, fine-tuned minus base per-question nDCG@10).
+        batch_sizes: the exercise's candidate batch sizes (two or more).
+        relevant_dev, relevant_test: one set of relevant answer columns per dev (test) question.
+        base_test_scores: the base model's test cosine matrix (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "option": "batch size",
+        "options_name": "BATCH_SIZES",
+        "base_name": "base_test",
+        "call": "paired_bootstrap(metric_of_mean, np.zeros(n), base per-question nDCG@10, fine-tuned per-question nDCG@10, "
+        "n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    relevant = (relevant_dev, relevant_test)
+    paired = _check_ranking_choice(experiment, batch_sizes, relevant, base_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"batch size {paired['best']} chosen on dev questions only; test nDCG@10 {paired['metric_a']:.3f} (base) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_batch_size_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 07, Part C: does the MNRL fine-tune at the chosen batch size beat the base model? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": fine-tuned minus base test nDCG@10}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_batch_size_experiment`).
+    """
+    scores = experiment["ndcg"]
+    _check_verdict(
+        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
+    )
 
 
 # ---- 08: nDCG@k ---------------------------------------------------------------------------------
@@ -1636,6 +1736,58 @@ def check_hp_space(hp_space) -> None:
     _passed(f"a search space of {len(drawn[0])} training arguments, the learning rate on a log scale.")
 
 
+def check_learning_rate_experiment(
+    experiment: dict, learning_rates, y_dev, y_test, default_test_predictions, seed: int, n_resamples: int
+) -> None:
+    """Exercise 11, Part B: a learning rate chosen on dev macro-F1, measured on test against the default recipe.
+
+    Args:
+        experiment: the learner's dict with the keys ``dev_predictions`` ({rate: class ids of the dev tweets} for every
+            rate), ``chosen`` (a rate), ``test_predictions`` ({"base": the default recipe's, "chosen": the chosen rate's}
+            class ids of the test tweets), ``macro_f1`` (the same keys, on test) and ``difference_ci`` ((low, high): paired
+            95 % bootstrap interval of chosen minus default).
+        learning_rates: the exercise's candidate rates (two or more).
+        y_dev, y_test: labels of the dev and test tweets.
+        default_test_predictions: the default recipe's test predictions (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    if len(list(learning_rates)) < 2:
+        _fail("there is only one learning rate to choose from.", "put two or more rates in LEARNING_RATES.")
+    spec = {
+        "dev": "dev_predictions",
+        "test": "test_predictions",
+        "score": "macro_f1",
+        "metric": _macro_f1,
+        "option": "learning rate",
+        "base_name": "default_test",
+        "base_label": "the default recipe",
+        "call": "paired_bootstrap(macro_f1, y_test, default_test, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    paired = _check_dev_choice(experiment, learning_rates, y_dev, y_test, default_test_predictions, seed, n_resamples, spec)
+    _passed(
+        f"learning rate {paired['best']:g} chosen on dev only; test macro-F1 {paired['metric_a']:.3f} (default recipe) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_learning_rate_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 11, Part C: does the dev-chosen learning rate beat the default recipe on test? The verdict and the number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus default test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_learning_rate_experiment`).
+    """
+    scores = experiment["macro_f1"]
+    _check_verdict(
+        answer,
+        float(scores["chosen"]) - float(scores["base"]),
+        scores["chosen"],
+        experiment["difference_ci"],
+        ("the default recipe", "the chosen rate"),
+    )
+
+
 # ---- 12: cross-encoders -------------------------------------------------------------------------
 
 
@@ -1733,6 +1885,100 @@ def check_labeled_pairs(to_labeled_pairs) -> None:
             "one row per (query, document) pair, no duplicates.",
         )
     _passed("each query has its positive (label 1) and every mined negative (label 0): ready for BinaryCrossEntropyLoss.")
+
+
+RANKING_EXPERIMENT_KEYS = ("dev_scores", "chosen", "test_scores", "ndcg", "difference_ci")
+
+
+def _per_question_of(matrices, relevant, key: str) -> dict:
+    """Per-question nDCG@10 of each question x answer score matrix in ``matrices``; fail on a matrix of the wrong split."""
+    if not isinstance(matrices, dict):
+        _fail(f"{key} should be a dict of question x answer score matrices.", "one matrix per first stage.")
+    per_question = {}
+    for option, scores in matrices.items():
+        scores = np.asarray(scores, dtype=float)
+        if scores.ndim != 2 or scores.shape[0] != len(relevant):
+            _fail(
+                f"{key}[{option!r}] has shape {scores.shape}, not one row per question of its split ({len(relevant)}).",
+                "score the dev questions for the choice and the test questions for the measurement, every answer each.",
+            )
+        per_question[option] = _per_question_ndcg(scores, relevant)
+    return per_question
+
+
+def _check_ranking_choice(experiment: dict, options, relevant: tuple, base_test_scores, seed: int, n_resamples: int, spec: dict):
+    """Shared by exercises 07 and 12: question x answer score matrices, an option chosen on dev nDCG@10, test vs a base.
+
+    ``relevant``: (dev, test) lists of each question's relevant answer columns. ``spec`` as for :func:`_check_dev_choice`,
+    less ``metric``, ``dev``, ``test`` and ``score``. Returns the paired bootstrap over test questions.
+    """
+    _require_answer(experiment, "experiment")
+    keys = RANKING_EXPERIMENT_KEYS
+    if not isinstance(experiment, dict) or set(keys) - set(experiment):
+        missing = sorted(set(keys) - set(experiment)) if isinstance(experiment, dict) else "all"
+        _fail(f"experiment lacks the keys {missing}.", f"build a dict with the keys {list(keys)}.")
+    if len(list(options)) < 2:
+        _fail(f"there is only one {spec['option']} to choose from.", f"compare two or more in {spec['options_name']}.")
+    relevant_dev, relevant_test = relevant
+    per_question = {
+        **experiment,
+        "dev_scores": _per_question_of(experiment["dev_scores"], relevant_dev, "dev_scores"),
+        "test_scores": _per_question_of(experiment["test_scores"], relevant_test, "test_scores"),
+    }
+    spec = {**spec, "dev": "dev_scores", "test": "test_scores", "score": "ndcg", "metric": _mean_of_values}
+    base = _per_question_ndcg(np.asarray(base_test_scores, dtype=float), relevant_test)
+    y_dev, y_test = np.zeros(len(relevant_dev)), np.zeros(len(relevant_test))
+    return _check_dev_choice(per_question, options, y_dev, y_test, base, seed, n_resamples, spec)
+
+
+def check_first_stage_experiment(
+    experiment: dict, first_stages, relevant_dev, relevant_test, bi_encoder_test_scores, seed: int, n_resamples: int
+) -> None:
+    """Exercise 12, Part B: a first stage (bi-encoder, BM25 or their fusion) chosen on dev nDCG@10, vs the bi-encoder on test.
+
+    Args:
+        experiment: the learner's dict with the keys :data:`RANKING_EXPERIMENT_KEYS`: ``dev_scores`` ({first stage:
+            dev question x answer scores} for every stage), ``chosen`` (a stage), ``test_scores`` ({"base": the
+            bi-encoder's, "chosen": the chosen stage's} test question x answer scores), ``ndcg`` (the same keys: test
+            mean nDCG@10) and ``difference_ci`` ((low, high): paired 95 % bootstrap interval over test questions of the
+            chosen stage's per-question nDCG@10 minus the bi-encoder's).
+        first_stages: the exercise's candidate names (two or more).
+        relevant_dev, relevant_test: one set of relevant answer columns per dev (test) question.
+        bi_encoder_test_scores: the bi-encoder's test score matrix (computed by the notebook).
+        seed, n_resamples: of the bootstrap (the notebook's ``SEED`` and ``BOOTSTRAP``).
+    """
+    spec = {
+        "option": "first stage",
+        "options_name": "FIRST_STAGES",
+        "base_name": "bi_test",
+        "base_label": "the bi-encoder",
+        "call": "paired_bootstrap(metric_of_mean, np.zeros(n), bi-encoder per-question nDCG@10, chosen per-question "
+        "nDCG@10, n_resamples=BOOTSTRAP, seed=SEED)",
+    }
+    relevant = (relevant_dev, relevant_test)
+    paired = _check_ranking_choice(experiment, first_stages, relevant, bi_encoder_test_scores, seed, n_resamples, spec)
+    _passed(
+        f"{paired['best']} chosen on dev questions only; test nDCG@10 {paired['metric_a']:.3f} (bi-encoder) and "
+        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
+        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_first_stage_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 12, Part C: does the dev-chosen first stage beat the bi-encoder on test questions? Verdict and number.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": chosen minus bi-encoder test nDCG@10}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_first_stage_experiment`).
+    """
+    scores = experiment["ndcg"]
+    _check_verdict(
+        answer,
+        float(scores["chosen"]) - float(scores["base"]),
+        scores["chosen"],
+        experiment["difference_ci"],
+        ("the bi-encoder", "the chosen first stage"),
+    )
 
 
 # ---- 14: little data ------------------------------------------------------------------------------

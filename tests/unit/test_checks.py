@@ -1087,3 +1087,224 @@ def test_temperature_decision_ships_only_a_demonstrated_improvement():
         lambda a: checks.check_temperature_decision(a, higher), {"ship": "temperature", "difference": delta}, "lower is better"
     )
     _rejects(lambda a: checks.check_temperature_decision(a, lower), {"ship": "temperature", "difference": -delta}, "wrong sign")
+
+
+def _learning_rate_case(seed=7, chosen=2e-4):
+    from sklearn.metrics import f1_score
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(11)
+    y_dev, y_test = rng.integers(0, 3, 120), rng.integers(0, 3, 180)
+
+    def noisy(y, rate):
+        return np.where(rng.random(len(y)) < rate, rng.integers(0, 3, len(y)), y)
+
+    dev = {1e-5: noisy(y_dev, 0.8), 2e-4: noisy(y_dev, 0.4)}  # 2e-4 is best on dev
+    default, test = noisy(y_test, 0.5), {1e-5: noisy(y_test, 0.2), 2e-4: noisy(y_test, 0.4)}  # 1e-5 best on test
+
+    def macro_f1(y, p):
+        return float(f1_score(y, p, labels=[0, 1, 2], average="macro", zero_division=0))
+
+    paired = paired_bootstrap(macro_f1, y_test, default, test[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_predictions": dev,
+        "chosen": chosen,
+        "test_predictions": {"base": default, "chosen": test[chosen]},
+        "macro_f1": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, default
+
+
+def test_learning_rate_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, default = _learning_rate_case()
+
+    def check(experiment, rates=(1e-5, 2e-4)):
+        checks.check_learning_rate_experiment(experiment, rates, y_dev, y_test, default, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, rates=(2e-4,)), right, "only one learning rate")
+    _rejects(check, _learning_rate_case(chosen=1e-5)[0], "dev score is highest")  # chosen on test
+    _rejects(check, _learning_rate_case(seed=8)[0], "seed")
+    swapped = {**right, "test_predictions": {**right["test_predictions"], "base": right["test_predictions"]["chosen"]}}
+    _rejects(check, swapped, "default recipe")
+    dev_f1 = float(checks._macro_f1(y_dev, right["dev_predictions"][2e-4]))
+    _rejects(check, {**right, "macro_f1": {**right["macro_f1"], "chosen": dev_f1}}, "dev score")
+
+
+def test_learning_rate_decision_reads_the_interval():
+    experiment = _learning_rate_case()[0]
+    delta = experiment["macro_f1"]["chosen"] - experiment["macro_f1"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.05, 0.08)}
+    checks.check_learning_rate_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_learning_rate_decision(None, holds_zero)
+    decide = lambda a: checks.check_learning_rate_decision(a, holds_zero)  # noqa: E731
+    _rejects(decide, {"verdict": "gain" if delta > 0 else "loss", "difference": delta}, "")
+    _rejects(decide, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
+
+
+def _sts_case(seed=7, chosen="cosent"):
+    from scipy.stats import spearmanr
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(5)
+    y_dev, y_test = rng.random(120), rng.random(160)
+
+    def noisy(y, noise):
+        return y + rng.normal(0, noise, len(y))
+
+    dev = {"cosine_similarity": noisy(y_dev, 0.6), "cosent": noisy(y_dev, 0.2)}  # cosent is best on dev
+    base, test = noisy(y_test, 0.4), {"cosine_similarity": noisy(y_test, 0.1), "cosent": noisy(y_test, 0.3)}
+
+    def spearman(y, s):
+        return float(spearmanr(y, s).statistic)
+
+    paired = paired_bootstrap(spearman, y_test, base, test[chosen], n_resamples=200, seed=seed)
+    experiment = {
+        "dev_scores": dev,
+        "chosen": chosen,
+        "test_scores": {"base": base, "chosen": test[chosen]},
+        "spearman": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, y_dev, y_test, base
+
+
+def test_sts_loss_experiment_rejects_the_stub_and_wrong_protocols():
+    right, y_dev, y_test, base = _sts_case()
+
+    def check(experiment, losses=("cosine_similarity", "cosent")):
+        checks.check_sts_loss_experiment(experiment, losses, y_dev, y_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, losses=("cosent",)), right, "only one loss")
+    _rejects(lambda e: check(e, losses=("cosent", "contrastive")), right, "graded")
+    _rejects(check, _sts_case(chosen="cosine_similarity")[0], "dev score is highest")  # chosen on test
+    _rejects(check, _sts_case(seed=8)[0], "seed")
+    swapped = {**right, "test_scores": {**right["test_scores"], "base": right["test_scores"]["chosen"]}}
+    _rejects(check, swapped, "base model")
+    separate = checks.bootstrap_ci(checks._spearman, y_test, right["test_scores"]["chosen"], n_resamples=200, seed=7)
+    _rejects(check, {**right, "difference_ci": separate[1:]}, "alone")
+
+
+def test_sts_loss_decision_reads_the_interval():
+    experiment = _sts_case()[0]
+    delta = experiment["spearman"]["chosen"] - experiment["spearman"]["base"]
+    above = {**experiment, "difference_ci": (0.01, 0.2)}
+    checks.check_sts_loss_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_sts_loss_decision(None, above)
+    _rejects(lambda a: checks.check_sts_loss_decision(a, above), {"verdict": "no clear difference", "difference": delta}, "")
+    _rejects(lambda a: checks.check_sts_loss_decision(a, above), {"verdict": "gain", "difference": -delta}, "wrong sign")
+
+
+def _first_stage_case(seed=7, chosen="fusion"):
+    # fusion is best on dev, bm25 on test
+    return _ranking_case({"bi-encoder": 1.0, "bm25": 0.2, "fusion": 3.0}, {"bm25": 4.0, "fusion": 1.5}, chosen, seed)
+
+
+def _ranking_case(dev_strength: dict, test_strength: dict, chosen, seed):
+    """Exercises 07 and 12: random question x answer matrices where the right answer gets a bonus of this strength."""
+    from ftcourse.evaluation import paired_bootstrap, retrieval_metrics
+
+    rng = np.random.default_rng(12)
+    n_docs = 30
+    relevant_dev = [{int(j)} for j in rng.integers(0, n_docs, 40)]
+    relevant_test = [{int(j)} for j in rng.integers(0, n_docs, 50)]
+
+    def matrix(relevant, strength):
+        scores = rng.normal(size=(len(relevant), n_docs))
+        for row, right in enumerate(relevant):
+            scores[row, list(right)] += strength
+        return scores
+
+    dev = {option: matrix(relevant_dev, strength) for option, strength in dev_strength.items()}
+    bi_test = matrix(relevant_test, 1.0)
+    test = {option: matrix(relevant_test, strength) for option, strength in test_strength.items()}
+
+    def per_question(scores):
+        return retrieval_metrics(scores, relevant_test, ks=(10,), per_query=True)["ndcg@10"].to_numpy()
+
+    mean = lambda _unused, values: float(np.mean(values))  # noqa: E731
+    zeros = np.zeros(len(relevant_test))
+    paired = paired_bootstrap(mean, zeros, per_question(bi_test), per_question(test[chosen]), n_resamples=200, seed=seed)
+    experiment = {
+        "dev_scores": dev,
+        "chosen": chosen,
+        "test_scores": {"base": bi_test, "chosen": test[chosen]},
+        "ndcg": {"base": paired["metric_a"], "chosen": paired["metric_b"]},
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, relevant_dev, relevant_test, bi_test
+
+
+def test_first_stage_experiment_rejects_the_stub_and_wrong_protocols():
+    right, relevant_dev, relevant_test, bi_test = _first_stage_case()
+    stages = ("bi-encoder", "bm25", "fusion")
+
+    def check(experiment, first_stages=stages):
+        checks.check_first_stage_experiment(experiment, first_stages, relevant_dev, relevant_test, bi_test, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, first_stages=("fusion",)), right, "only one first stage")
+    _rejects(check, _first_stage_case(chosen="bm25")[0], "dev score is highest")  # chosen on test
+    _rejects(check, _first_stage_case(seed=8)[0], "seed")
+    swapped = {**right, "test_scores": {**right["test_scores"], "base": right["test_scores"]["chosen"]}}
+    _rejects(check, swapped, "the bi-encoder")
+    on_dev = {**right, "test_scores": {**right["test_scores"], "chosen": right["dev_scores"]["fusion"]}}
+    _rejects(check, on_dev, "not one row per question")  # the dev matrix measured as if it were test
+
+
+def test_first_stage_decision_reads_the_interval():
+    experiment = _first_stage_case()[0]
+    delta = experiment["ndcg"]["chosen"] - experiment["ndcg"]["base"]
+    holds_zero = {**experiment, "difference_ci": (-0.02, 0.05)}
+    checks.check_first_stage_decision({"verdict": "no clear difference", "difference": delta}, holds_zero)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_first_stage_decision(None, holds_zero)
+    decide = lambda a: checks.check_first_stage_decision(a, holds_zero)  # noqa: E731
+    _rejects(decide, {"verdict": "gain" if delta > 0 else "loss", "difference": delta}, "")
+    _rejects(decide, {"verdict": "no clear difference", "difference": -delta}, "wrong sign")
+
+
+def _batch_size_case(seed=7, chosen=16):
+    return _ranking_case({4: 0.5, 16: 2.0}, {4: 4.0, 16: 1.5}, chosen, seed)  # 16 is best on dev, 4 on test
+
+
+def test_batch_size_experiment_rejects_the_stub_and_wrong_protocols():
+    right, relevant_dev, relevant_test, base = _batch_size_case()
+
+    def check(experiment, sizes=(4, 16)):
+        checks.check_batch_size_experiment(experiment, sizes, relevant_dev, relevant_test, base, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(lambda e: check(e, sizes=(16,)), right, "only one batch size")
+    _rejects(check, _batch_size_case(chosen=4)[0], "dev score is highest")  # chosen on test
+    _rejects(check, _batch_size_case(seed=8)[0], "seed")
+    swapped = {**right, "test_scores": {**right["test_scores"], "base": right["test_scores"]["chosen"]}}
+    _rejects(check, swapped, "base model")
+    dev_ndcg = float(np.mean(checks._per_question_ndcg(right["dev_scores"][16], relevant_dev)))
+    _rejects(check, {**right, "ndcg": {**right["ndcg"], "chosen": dev_ndcg}}, "dev score")
+
+
+def test_batch_size_decision_reads_the_interval():
+    experiment = _batch_size_case()[0]
+    delta = experiment["ndcg"]["chosen"] - experiment["ndcg"]["base"]
+    above = {**experiment, "difference_ci": (0.02, 0.2)}
+    checks.check_batch_size_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_batch_size_decision(None, above)
+    decide = lambda a: checks.check_batch_size_decision(a, above)  # noqa: E731
+    _rejects(decide, {"verdict": "no clear difference", "difference": delta}, "")
+    _rejects(decide, {"verdict": "gain", "difference": -delta}, "wrong sign")
