@@ -52,7 +52,8 @@ def learning_curve(
 
     Args:
         pool: the rows training sets are drawn from (never the test rows); expected column: ``label_column``.
-        sizes: training sizes; a size at or above ``len(pool)`` takes the whole pool (every draw is then the same rows).
+        sizes: training sizes (stratified draws hold this many rows, give or take one per class from rounding);
+            a size at or above ``len(pool)`` becomes ``len(pool)``: the whole pool, the same rows in every draw.
         approaches: ``{name: fit_predict}``; ``fit_predict(train_rows)`` fits on those rows and returns predicted
             class ids for the test rows (the same test rows for every call).
         y_test: the test rows' class ids.
@@ -72,16 +73,16 @@ def learning_curve(
     if not sizes or min(sizes) < 1:
         raise UsageError(f"sizes={list(sizes)!r}: give one or more training sizes >= 1.")
     rows, predictions = [], {}
-    for size in sorted(sizes):
+    for size in sorted({min(int(s), len(pool)) for s in sizes}):
         for draw in range(draws):
-            train = stratified_sample(pool, label_column, int(size), seed=seed + draw)
+            train = stratified_sample(pool, label_column, size, seed=seed + draw)
             for name, fit_predict in approaches.items():
                 pred = np.asarray(fit_predict(train))
-                predictions[(name, int(size), draw)] = pred
+                predictions[(name, size, draw)] = pred
                 row = score_predictions(name, y_test, pred, label_names, 0.0, n_resamples, seed, focus_class)
                 if draw:
                     row["macro_f1_low"] = row["macro_f1_high"] = float("nan")
-                rows.append({**row, "train_size": len(train), "draw": draw})
+                rows.append({**row, "train_size": size, "draw": draw})
     curve = pd.DataFrame(rows).drop(columns=["seconds", "accuracy"])
     return curve, predictions
 

@@ -59,6 +59,8 @@ def test_learning_curve_draws_the_sizes_and_the_bigger_set_scores_higher():
     curve, predictions = learning_curve(pool, [6, 150], {"LR": fit_predict}, test_y, ["a", "b", "c"], draws=3, focus_class=0)
     assert sorted(curve["train_size"].unique()) == [6, 150]
     assert len(curve) == 6 and len(predictions) == 6 and "a_f1" in curve
+    assert ("LR", 150, 2) in predictions
+    assert sorted(learning_curve(pool, [6, 500, 900], {"LR": fit_predict}, test_y, ["a", "b", "c"])[0]["train_size"]) == [6, 180]
     first = curve[curve["draw"] == 0]
     assert (first["macro_f1_low"] <= first["macro_f1"]).all() and (first["macro_f1"] <= first["macro_f1_high"]).all()
     assert curve[curve["draw"] > 0]["macro_f1_low"].isna().all()  # intervals for the first draw only
