@@ -35,6 +35,7 @@ TRAINING_LESSONS = (
     "10_toxicity_milestone",
     "11_training_loop",  # dev-chosen hyperparameters vs the default recipe (issue of lesson 11)
     "12_cross_encoders",  # bi-encoder alone vs its top 10 reranked by a cross-encoder (issue 17)
+    "13_data_centric",  # N/2 clean labels vs N labels with 30 % flipped, at the same labelling cost (issue 17)
     "14_little_data",  # SetFit vs a fine-tuned head at the smallest k (issue 18)
     "15_shipping",  # the shipping lesson measures its own effect (issue 16), beside the eight training lessons of issue 15
 )

@@ -91,6 +91,27 @@ class Profile:
     lora_train_size: int | None = 4000  # lesson 14: Davidson tweets (balanced) of the LoRA vs full fine-tuning runs
     lora_r: int = 8  # lesson 14: rank of the LoRA updates
     lora_learning_rate: float = 5e-4  # lesson 14: adapters start at zero and need a larger rate than full fine-tuning
+    # Lesson 13 (data-centric). Every experiment fits logistic regressions on frozen MiniLM embeddings computed once per tweet
+    # (or TF-IDF), so the sizes below cost encoding time, not training time.
+    datacentric_pool_size: int | None = (
+        None  # Davidson training tweets every experiment draws from; None = the whole training split
+    )
+    datacentric_test_size: int | None = None  # held-out Davidson tweets scored; None = the whole test split (20 %)
+    datacentric_curve_sizes: tuple[int, ...] = (100, 300, 1000, 3000, 10000)  # training sizes of the learning curves
+    datacentric_draws: int = 5  # draws of the training rows per size (and of the injected noise, and active-learning seed sets)
+    noise_rates: tuple[float, ...] = (0.1, 0.3)  # shares of training labels flipped to another class
+    noise_train_size: int = 4000  # training tweets of the noise experiment (the noisy sets and the clean ceiling)
+    clean_label_cost: float = (
+        2.0  # a careful (clean) label costs this many quick (noisy) ones: same budget, 1/cost as many clean labels
+    )
+    cleanlab_folds: int = 5  # folds of the out-of-fold probabilities confident learning reads
+    augment_train_size: int = 300  # training tweets augmented (augmentation matters most when labels are few)
+    augment_p_delete: float = 0.1  # random deletion: chance each token is dropped
+    augment_swaps: int = 1  # random swap: token swaps per tweet
+    al_seed_per_class: int = 10  # active learning: labelled tweets per class before the first round
+    al_batch_size: int = 100  # active learning: tweets labelled per round
+    al_rounds: int = 10  # active learning: rounds (final budget = 3 * al_seed_per_class + al_rounds * al_batch_size)
+    al_strategy: str = "margin"  # active learning: "margin", "least_confidence" or "entropy" (ftcourse.datacentric.uncertainty)
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -152,6 +173,16 @@ PROFILES: dict[str, Profile] = {
         zero_shot_pairs=16,
         lora_train_size=300,  # 100 tweets per class, one epoch, for each of the two runs
         lora_learning_rate=1e-3,
+        # lesson 13: 3,000 tweets encoded once (about 40 s at one thread on a shared core), then only logistic regressions
+        datacentric_pool_size=2000,
+        datacentric_test_size=1000,
+        datacentric_curve_sizes=(50, 100, 300, 1000, 2000),
+        datacentric_draws=3,
+        noise_train_size=1000,
+        augment_train_size=150,  # 50 tweets per class: few labels, where token edits could matter
+        al_seed_per_class=10,
+        al_batch_size=40,
+        al_rounds=8,  # 30 + 8 x 40 = 350 labels, out of a pool of 2,000
     ),
     "full": Profile(
         name="full",

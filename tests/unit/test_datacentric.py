@@ -1,0 +1,196 @@
+"""Lesson 13's data-centric helpers on tiny data built here: learning curves, noise, confident learning, augmentation, active learning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from ftcourse.datacentric import (
+    active_learning,
+    augment_texts,
+    crossing_size,
+    detection_scores,
+    inject_label_noise,
+    learning_curve,
+    mean_f1_over_draws,
+    out_of_fold_probabilities,
+    random_deletion,
+    random_swap,
+    select_batch,
+    suspected_label_issues,
+    uncertainty,
+)
+from ftcourse.errors import DataError, UsageError
+
+
+def blobs(n_per_class: int = 40, classes: int = 3, seed: int = 0, spread: float = 0.6):
+    """Points around one centre per class (well separated): features, labels."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(classes, 4) * 3
+    y = np.repeat(np.arange(classes), n_per_class)
+    return centres[y] + rng.normal(scale=spread, size=(len(y), 4)), y
+
+
+def test_inject_label_noise_flips_exactly_the_share_asked_to_other_classes():
+    y = np.repeat([0, 1, 2], 100)
+    noisy, flipped = inject_label_noise(y, 0.1, 3, seed=1)
+    assert flipped.sum() == 30
+    assert (noisy[flipped] != y[flipped]).all() and (noisy[~flipped] == y[~flipped]).all()
+    assert set(noisy.tolist()) <= {0, 1, 2}
+    again, _ = inject_label_noise(y, 0.1, 3, seed=1)
+    assert (again == noisy).all()
+    assert (inject_label_noise(y, 0.0, 3)[0] == y).all()
+    with pytest.raises(UsageError, match="share"):
+        inject_label_noise(y, 1.5, 3)
+    with pytest.raises(DataError, match="class ids"):
+        inject_label_noise([0, 3], 0.5, 3)
+
+
+def test_learning_curve_draws_the_sizes_and_the_bigger_set_scores_higher():
+    x, y = blobs(60, spread=2.0)
+    test_x, test_y = blobs(30, seed=9, spread=2.0)
+    pool = pd.DataFrame({"row": np.arange(len(y)), "label": y})
+
+    def fit_predict(train):
+        return LogisticRegression().fit(x[train["row"]], train["label"]).predict(test_x)
+
+    curve, predictions = learning_curve(pool, [6, 150], {"LR": fit_predict}, test_y, ["a", "b", "c"], draws=3, focus_class=0)
+    assert sorted(curve["train_size"].unique()) == [6, 150]
+    assert len(curve) == 6 and len(predictions) == 6 and "a_f1" in curve
+    assert ("LR", 150, 2) in predictions
+    assert sorted(learning_curve(pool, [6, 500, 900], {"LR": fit_predict}, test_y, ["a", "b", "c"])[0]["train_size"]) == [6, 180]
+    first = curve[curve["draw"] == 0]
+    assert (first["macro_f1_low"] <= first["macro_f1"]).all() and (first["macro_f1"] <= first["macro_f1_high"]).all()
+    assert curve[curve["draw"] > 0]["macro_f1_low"].isna().all()  # intervals for the first draw only
+    means = curve.groupby("train_size")["macro_f1"].mean()
+    assert means[150] >= means[6]
+    with pytest.raises(UsageError):
+        learning_curve(pool, [], {"LR": fit_predict}, test_y, ["a", "b", "c"])
+
+
+def test_crossing_size_is_where_the_second_curve_catches_up_and_stays():
+    curve = pd.DataFrame(
+        {"approach": ["A"] * 3 + ["B"] * 3, "train_size": [100, 300, 1000] * 2, "macro_f1": [0.5, 0.6, 0.65, 0.4, 0.62, 0.7]}
+    )
+    assert crossing_size(curve, "A", "B") == 300
+    assert crossing_size(curve, "B", "A") is None
+
+
+def test_confident_learning_finds_injected_flips_on_separable_data():
+    x, y = blobs(60, spread=0.5)
+    noisy, flipped = inject_label_noise(y, 0.1, 3, seed=0)
+    probs = out_of_fold_probabilities(x, noisy, LogisticRegression, folds=5, seed=0)
+    assert probs.shape == (len(y), 3) and np.allclose(probs.sum(axis=1), 1)
+    issues = suspected_label_issues(noisy, probs, ["a", "b", "c"], texts=[f"t{i}" for i in range(len(y))])
+    assert list(issues.columns) == ["position", "given", "suggested", "self_confidence", "text"]
+    assert issues["self_confidence"].is_monotonic_increasing  # most suspicious first
+    scores = detection_scores(issues["position"], flipped)
+    assert scores["wrong"] == 18 and scores["precision"] > 0.8 and scores["recall"] > 0.8
+    with pytest.raises(DataError, match="shape"):
+        suspected_label_issues(noisy, probs[:, :2], ["a", "b", "c"])
+    with pytest.raises(DataError, match="at least folds"):
+        out_of_fold_probabilities(x[:8], [0, 0, 0, 0, 1, 1, 1, 1], LogisticRegression, folds=5)
+
+
+def test_detection_scores_against_sklearn_by_hand():
+    wrong = np.array([True, True, False, False, False])
+    assert detection_scores([0, 2], wrong) == {"flagged": 2, "wrong": 2, "precision": 0.5, "recall": 0.5}
+    assert detection_scores([], wrong)["precision"] == 0.0
+
+
+def test_random_deletion_keeps_order_and_at_least_one_token():
+    rng = np.random.default_rng(0)
+    text = "one two three four five six seven eight"
+    out = random_deletion(text, 0.5, rng).split()
+    assert 1 <= len(out) < 8
+    assert out == [t for t in text.split() if t in out]  # a subsequence in the original order
+    assert random_deletion("alone", 0.9, rng) == "alone"
+    assert len(random_deletion("a b c", 0.999, np.random.default_rng(3)).split()) == 1
+    assert random_deletion(text, 0.0, rng) == text
+    with pytest.raises(UsageError):
+        random_deletion(text, 1.0, rng)
+
+
+def test_random_swap_keeps_the_tokens_and_moves_them():
+    text = "one two three four five"
+    out = random_swap(text, 2, np.random.default_rng(1))
+    assert sorted(out.split()) == sorted(text.split()) and out != text
+    assert random_swap(text, 0, np.random.default_rng(1)) == text
+    assert random_swap("single", 3, np.random.default_rng(1)) == "single"
+    with pytest.raises(UsageError):
+        random_swap(text, -1, np.random.default_rng(1))
+
+
+def test_augment_texts_is_reproducible_and_one_copy_per_text():
+    texts = ["the cat sat on the mat today", "hello there", "x"]
+    out = augment_texts(texts, p_delete=0.2, n_swaps=1, seed=5)
+    assert len(out) == 3 and out == augment_texts(texts, p_delete=0.2, n_swaps=1, seed=5)
+    assert out[2] == "x"
+    assert set(out[0].split()) <= set(texts[0].split())
+    assert augment_texts(texts, p_delete=0.0, n_swaps=0) == texts
+
+
+def test_uncertainty_scores_by_hand():
+    probs = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.5, 0.5, 0.0]])
+    assert np.allclose(uncertainty(probs, "least_confidence"), [0.1, 0.6, 0.5])
+    assert np.allclose(uncertainty(probs, "margin"), [0.15, 0.95, 1.0])
+    entropy = uncertainty(probs, "entropy")
+    assert entropy[1] > entropy[0] and np.isclose(entropy[2], np.log(2))
+    with pytest.raises(UsageError, match="choose"):
+        uncertainty(probs, "variance")
+    with pytest.raises(DataError):
+        uncertainty(np.array([0.2, 0.8]))
+
+
+def test_select_batch_picks_the_most_uncertain_or_random_rows():
+    probs = np.array([[0.9, 0.1], [0.55, 0.45], [0.99, 0.01], [0.5, 0.5]])
+    assert sorted(select_batch(probs, 2, "margin", np.random.default_rng(0)).tolist()) == [1, 3]
+    picks = select_batch(probs, 3, "random", np.random.default_rng(0))
+    assert len(set(picks.tolist())) == 3
+    assert len(select_batch(probs, 10, "least_confidence", np.random.default_rng(0))) == 4
+    with pytest.raises(UsageError, match="strategy"):
+        select_batch(probs, 2, "greedy", np.random.default_rng(0))
+
+
+def test_active_learning_grows_the_budget_and_never_picks_a_row_twice():
+    x, y = blobs(50, spread=1.5)
+    test_x, _ = blobs(10, seed=3)
+    for strategy in ("random", "margin"):
+        picked, predictions = active_learning(
+            x, y, test_x, LogisticRegression, strategy, seed_per_class=2, batch_size=5, rounds=3, seed=0
+        )
+        assert [len(p) for p in picked] == [6, 11, 16, 21]
+        assert all(len(np.unique(p)) == len(p) for p in picked)
+        assert all(set(a) <= set(b) for a, b in zip(picked, picked[1:], strict=False))
+        assert len(predictions) == 4 and predictions[0].shape == (30,)
+    # Both strategies start from the same seed set.
+    first_random = active_learning(x, y, test_x, LogisticRegression, "random", 2, 5, 1, seed=0)[0][0]
+    first_margin = active_learning(x, y, test_x, LogisticRegression, "margin", 2, 5, 1, seed=0)[0][0]
+    assert sorted(first_random) == sorted(first_margin)
+    with pytest.raises(DataError, match="rows"):
+        active_learning(x[:5], y, test_x, LogisticRegression, "margin", 2, 5, 1)
+
+
+def test_margin_sampling_picks_rows_near_the_boundary():
+    # One round: the margin picks must sit closer to the decision boundary (x = 0) than random picks do, on average.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, size=(400, 1))
+    y = (x[:, 0] > 0).astype(int)
+    pick = {s: active_learning(x, y, x[:5], LogisticRegression, s, 3, 20, 1, seed=1)[0][1][6:] for s in ("margin", "random")}
+    assert np.abs(x[pick["margin"], 0]).mean() < np.abs(x[pick["random"], 0]).mean()
+
+
+def test_mean_f1_over_draws_agrees_with_sklearn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    preds = np.column_stack([np.where(rng.random(200) < 0.7, y, rng.integers(0, 3, 200)) for _ in range(3)])
+    preds[:, 2] = np.where(preds[:, 2] == 0, 1, preds[:, 2])  # a draw that never predicts class 0
+    expected = np.mean([f1_score(y, preds[:, j], labels=[0, 1, 2], average="macro", zero_division=0) for j in range(3)])
+    assert np.isclose(mean_f1_over_draws(y, preds, 3), expected)
+    focus = np.mean([f1_score(y, preds[:, j], labels=[0], average="macro", zero_division=0) for j in range(3)])
+    assert np.isclose(mean_f1_over_draws(y, preds, 3, focus_class=0), focus)
+    assert np.isclose(mean_f1_over_draws(y, preds[:, 0], 3), f1_score(y, preds[:, 0], average="macro"))
