@@ -103,9 +103,6 @@ EFFECT_LESSONS = sorted(
 # Lessons whose full-profile run is not made yet, with the issue that will make it. The list may only shrink: a test
 # below fails once a listed lesson's reference is committed, so the entry cannot outlive its reason.
 REFERENCE_PENDING = {
-    # Built on two CPU cores shared with two other jobs (load 5-8): the fast run alone took 15 minutes there, and the full
-    # profile reranks up to 20 candidates of 256 tokens per question and mines 7 negatives per FAQ question.
-    "12_cross_encoders": "issue 17: lesson 12's full-profile run (a GPU, or an idle CPU) is not made yet",
     # Built on two CPU cores shared with two reference runs: the full profile embeds all 24,783 tweets once (minutes) and then fits
     # only logistic regressions; it was not run within the lesson's session.
     "13_data_centric": "issue 17: lesson 13's full-profile run is not made yet (the shared CPU was busy with other reference runs)",
