@@ -16,7 +16,9 @@ Run (one lesson takes minutes to half an hour on a 2-core CPU; a GPU takes the w
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -46,26 +48,29 @@ def _commit() -> str:
     return done.stdout.strip() + ("+uncommitted" if dirty else "")
 
 
+KEPT_DIR = REPO_ROOT / "build" / "reference"  # executed notebooks, kept so that an hour's run is never lost to its page
+
+
 def reference_run(notebook: Path, profile: str = "full") -> Path:
-    """Run ``notebook`` in ``profile``; write its reference JSON and HTML page; return the JSON's path."""
+    """Run ``notebook`` in ``profile``; write its reference JSON and HTML page; return the JSON's path.
+
+    The executed notebook is kept in ``build/reference/`` and the JSON and runtime row are written before the page is
+    rendered: a page over the size limit stops the command with its message, but the measurement is already saved, and
+    ``--render-only build/reference/<lesson>.ipynb`` renders the page again once the notebook's outputs are smaller.
+    """
     os.environ[MAKING_REFERENCE_ENV] = notebook.stem  # the kernel inherits it: the page calls itself the reference run
     with tempfile.TemporaryDirectory(prefix="ftcourse-reference-") as work, PeakKernelMemory() as peak:
         started = time.perf_counter()
         run = run_notebook(notebook, Path(work) / "executed", Path(work) / "outputs", profile=profile)
         seconds = time.perf_counter() - started
-        effect = run.metrics.get("effect")
-        if not effect or set(EFFECT_KEYS) - set(effect):
-            raise SystemExit(
-                f"{notebook.name}: metrics.json has no complete 'effect' block; add one before committing a reference run."
-            )
-        page = render_html(run.executed, Path(work) / "html")
-        size = page.stat().st_size
-        if size > MAX_HTML_BYTES:
-            raise SystemExit(
-                f"{notebook.name}: rendered page is {size / 1e6:.1f} MB (limit {MAX_HTML_BYTES / 1e6:.1f} MB); shrink its plots."
-            )
-        HTML_DIR.mkdir(parents=True, exist_ok=True)
-        (HTML_DIR / f"{notebook.stem}.html").write_bytes(page.read_bytes())
+        KEPT_DIR.mkdir(parents=True, exist_ok=True)
+        kept = KEPT_DIR / run.executed.name
+        shutil.copyfile(run.executed, kept)
+    effect = run.metrics.get("effect")
+    if not effect or set(EFFECT_KEYS) - set(effect):
+        raise SystemExit(
+            f"{notebook.name}: metrics.json has no complete 'effect' block; add one before committing a reference run."
+        )
     record = {
         **{key: effect[key] for key in EFFECT_KEYS},
         "profile": profile,
@@ -89,13 +94,45 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         "metrics": run.metrics,
     }
     record_runtime(notebook.stem, profile, measured, note)  # bench/results/course_runtime_<profile>: the lesson's time and memory
-    return write_json(REFERENCE_DIR / f"{notebook.stem}.json", record)
+    path = write_json(REFERENCE_DIR / f"{notebook.stem}.json", record)
+    render_page(kept)
+    return path
+
+
+def render_page(executed: Path) -> Path:
+    """Render an executed notebook to ``docs/reference/<lesson>.html``, refusing a page over :data:`MAX_HTML_BYTES`."""
+    with tempfile.TemporaryDirectory(prefix="ftcourse-reference-html-") as work:
+        page = render_html(executed, work)
+        size = page.stat().st_size
+        if size > MAX_HTML_BYTES:
+            biggest = sorted(
+                (
+                    (len(json.dumps(cell.get("outputs", []))), i)
+                    for i, cell in enumerate(json.loads(executed.read_text())["cells"])
+                ),
+                reverse=True,
+            )[:3]
+            raise SystemExit(
+                f"{executed.name}: rendered page is {size / 1e6:.2f} MB (limit {MAX_HTML_BYTES / 1e6:.1f} MB); the reference "
+                f"JSON and runtime row are written, the executed notebook is kept at {executed}. Largest outputs: "
+                + ", ".join(f"cell {i} ({n / 1e3:.0f} kB)" for n, i in biggest)
+                + ". Fix: shrink those outputs, then rerun the lesson, or edit the kept notebook and run "
+                f"bench/reference_runs.py --render-only {executed}."
+            )
+        HTML_DIR.mkdir(parents=True, exist_ok=True)
+        target = HTML_DIR / f"{executed.stem}.html"
+        target.write_bytes(page.read_bytes())
+    return target
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path, help="lesson notebooks to run in the full profile")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="lesson notebooks to run in the full profile")
+    parser.add_argument("--render-only", type=Path, help="render a kept executed notebook (build/reference/) to its page; no run")
     args = parser.parse_args()
+    if args.render_only:
+        print(f"[reference] wrote {render_page(args.render_only.resolve()).relative_to(REPO_ROOT)}")
+        return
     for notebook in args.notebooks:
         path = reference_run(notebook.resolve())
         print(f"[reference] {notebook.name}: wrote {path.relative_to(REPO_ROOT)} and docs/reference/{notebook.stem}.html")
