@@ -2099,3 +2099,48 @@ def check_description_decision(answer: dict, experiment: dict) -> None:
         experiment["difference_ci"],
         ("frozen + LR", "zero-shot"),
     )
+
+
+# ---- 13: data-centric -----------------------------------------------------------------------------
+
+
+def check_most_uncertain(most_uncertain) -> None:
+    """Lesson 13: ``most_uncertain(probabilities, k) -> row numbers``: the k rows whose two best classes are closest (margin).
+
+    ``probabilities`` is ``(rows, classes)``; the answer lists the k rows with the smallest gap between the top probability
+    and the second, most uncertain first.
+    """
+    probabilities = np.array(
+        [
+            [0.90, 0.05, 0.05],  # sure
+            [0.40, 0.35, 0.25],  # gap 0.05: the most uncertain by margin
+            [0.34, 0.33, 0.33],  # gap 0.01, and the least confident (top 0.34)
+            [0.60, 0.30, 0.10],  # gap 0.30
+            [0.46, 0.06, 0.48],  # gap 0.02: the best two are columns 2 and 0, not 0 and 1
+            [0.45, 0.45, 0.10],  # gap 0.00
+        ]
+    )
+    expected = [5, 2, 4]
+    got = _call(most_uncertain, "most_uncertain", probabilities.copy(), 3)
+    try:
+        got = [int(i) for i in got]
+    except TypeError:
+        _fail(f"most_uncertain returned a {type(got).__name__}, not row numbers.", "return a list (or array) of row indices.")
+    if len(got) != 3:
+        _fail(f"{len(got)} rows for k = 3.", "return exactly k row numbers.")
+    ordered = np.sort(probabilities, axis=1)
+    most_confident = np.argsort(-(ordered[:, -1] - ordered[:, -2]), kind="stable")[:3]
+    if sorted(got) == sorted(int(i) for i in most_confident):
+        _fail("these are the most confident rows.", "sort by the gap from small to large: a small gap means unsure.")
+    if got == [5, 2, 1]:
+        _fail(
+            "row 4's gap was read as top minus column 1.", "sort each row's probabilities first; the second best can be anywhere."
+        )
+    if sorted(got) != sorted(expected):
+        _fail(
+            f"got rows {got}.",
+            "margin = top probability minus the second highest (np.sort along axis 1); take the k smallest margins.",
+        )
+    if got != expected:
+        _fail(f"got rows {got}: the right rows, not most uncertain first.", "order them by margin, smallest first.")
+    _passed("your picks are margin sampling's: the rows whose two best classes are closest.")

@@ -23,6 +23,7 @@ SOLUTIONS = [
     "solutions/10_toxicity_milestone_exercise.ipynb",
     "solutions/11_training_loop_exercise.ipynb",
     "solutions/12_cross_encoders_exercise.ipynb",
+    "solutions/13_data_centric_exercise.ipynb",
     "solutions/14_little_data_exercise.ipynb",
     "solutions/15_shipping_exercise.ipynb",
 ]

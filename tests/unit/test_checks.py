@@ -1308,3 +1308,28 @@ def test_batch_size_decision_reads_the_interval():
     decide = lambda a: checks.check_batch_size_decision(a, above)  # noqa: E731
     _rejects(decide, {"verdict": "no clear difference", "difference": delta}, "")
     _rejects(decide, {"verdict": "gain", "difference": -delta}, "wrong sign")
+
+
+def test_most_uncertain():
+    def right(probabilities, k):
+        ordered = np.sort(probabilities, axis=1)
+        return list(np.argsort(ordered[:, -1] - ordered[:, -2], kind="stable")[:k])
+
+    checks.check_most_uncertain(right)
+    with pytest.raises(NotImplementedError, match="still the stub"):
+        checks.check_most_uncertain(_stub)
+
+    def most_confident(probabilities, k):
+        ordered = np.sort(probabilities, axis=1)
+        return list(np.argsort(-(ordered[:, -1] - ordered[:, -2]), kind="stable")[:k])
+
+    def column_one(probabilities, k):  # top minus column 1, not minus the second best
+        return list(np.argsort(probabilities.max(axis=1) - probabilities[:, 1], kind="stable")[:k])
+
+    def least_confidence(probabilities, k):
+        return list(np.argsort(probabilities.max(axis=1), kind="stable")[:k])
+
+    _rejects(checks.check_most_uncertain, most_confident, "most confident")
+    _rejects(checks.check_most_uncertain, column_one, "")
+    _rejects(checks.check_most_uncertain, least_confidence, "")
+    _rejects(checks.check_most_uncertain, lambda p, k: right(p, k)[::-1], "")

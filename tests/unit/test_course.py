@@ -105,10 +105,7 @@ EFFECT_LESSONS = sorted(
 REFERENCE_PENDING = {
     # Built on two CPU cores shared with two reference runs: the full profile embeds all 24,783 tweets once (minutes) and then fits
     # only logistic regressions; it was not run within the lesson's session.
-    "13_data_centric": "issue 17: lesson 13's full-profile run is not made yet (the shared CPU was busy with other reference runs)",
-    # issue 18: the full run trains SetFit and a head at k = 8/16/64 x 3 draws on two tasks plus LoRA vs full fine-tuning; on the
-    # shared 2-core CPU it was not made within the lesson's session (estimate in the instructor guide).
-    "14_little_data": "issue 18: lesson 14's full-profile run is not made yet (too long for the shared CPU in the lesson's session)",
+    "13_data_centric": "issue 17: lesson 13's full-profile run is not made yet (the shared CPU was busy with other reference runs)"
 }
 
 
