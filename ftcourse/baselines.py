@@ -308,6 +308,11 @@ def _crossover_row(cross: int | None, largest_k: int, few_shot: str, fine_tuned:
             "evidence": evidence,
             "points to": f"fine-tune the usual way from about {cross} examples per class",
         }
+    if cross not in intervals:
+        raise UsageError(
+            f"crossover_intervals has no interval for k = {cross} (it has k = {sorted(intervals)}). "
+            "Fix: pass one (low, high) per k of the curve."
+        )
     clear = clear_crossover_k(intervals)
     low, high = intervals[cross]
     evidence += f" (difference [{low:+.3f}, {high:+.3f}] there)"

@@ -430,10 +430,7 @@ def check_feature_experiment(experiment: dict, feature_sets, y_dev, y_test, base
         "call": "paired_bootstrap(accuracy, y_test, base_test, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
     }
     paired = _check_dev_choice(experiment, feature_sets, y_dev, y_test, base_test_predictions, seed, n_resamples, spec)
-    _passed(
-        f"{paired['best']} chosen on dev only; test accuracy {paired['metric_a']:.3f} with (u, v) and {paired['metric_b']:.3f}, "
-        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
-    )
+    _passed_choice(paired, str(paired["best"]), "accuracy", "with (u, v)")
 
 
 def check_feature_decision(answer: dict, experiment: dict) -> None:
@@ -443,10 +440,7 @@ def check_feature_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": chosen minus (u, v) test accuracy}``.
         experiment: the learner's Part B dict (already checked by :func:`check_feature_experiment`).
     """
-    scores = experiment["accuracy"]
-    _check_verdict(
-        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
-    )
+    _check_chosen_verdict(answer, experiment, "accuracy")
 
 
 # ---- 04: contrastive loss -------------------------------------------------------------------------
@@ -510,10 +504,7 @@ def check_loss_experiment(experiment: dict, losses, y_dev, y_test, base_test_sco
         "call": "paired_bootstrap(average_precision_score, y_test, base cosines, chosen cosines, n_resamples=BOOTSTRAP, seed=SEED)",
     }
     paired = _check_dev_choice(experiment, losses, y_dev, y_test, base_test_scores, seed, n_resamples, spec)
-    _passed(
-        f"{paired['best']} chosen on dev only; test AP {paired['metric_a']:.3f} (base) and {paired['metric_b']:.3f}, "
-        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
-    )
+    _passed_choice(paired, str(paired["best"]), "AP", "(base)")
 
 
 def check_loss_decision(answer: dict, experiment: dict) -> None:
@@ -523,10 +514,7 @@ def check_loss_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test AP}``.
         experiment: the learner's Part B dict (already checked by :func:`check_loss_experiment`).
     """
-    scores = experiment["average_precision"]
-    _check_verdict(
-        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
-    )
+    _check_chosen_verdict(answer, experiment, "average_precision")
 
 
 # ---- 05: choosing a loss ------------------------------------------------------------------------
@@ -642,10 +630,7 @@ def check_sts_loss_experiment(experiment: dict, losses, y_dev, y_test, base_test
         "call": "paired_bootstrap(spearman, y_test, base_test, chosen cosines, n_resamples=BOOTSTRAP, seed=SEED)",
     }
     paired = _check_dev_choice(experiment, losses, y_dev, y_test, base_test_scores, seed, n_resamples, spec)
-    _passed(
-        f"{paired['best']} chosen on dev only; test Spearman {paired['metric_a']:.3f} (base) and {paired['metric_b']:.3f}, "
-        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
-    )
+    _passed_choice(paired, str(paired["best"]), "Spearman", "(base)")
 
 
 def check_sts_loss_decision(answer: dict, experiment: dict) -> None:
@@ -655,10 +640,7 @@ def check_sts_loss_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test Spearman}``.
         experiment: the learner's Part B dict (already checked by :func:`check_sts_loss_experiment`).
     """
-    scores = experiment["spearman"]
-    _check_verdict(
-        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
-    )
+    _check_chosen_verdict(answer, experiment, "spearman")
 
 
 # ---- 06: triplet loss ---------------------------------------------------------------------------
@@ -751,6 +733,14 @@ def _check_dev_choice(experiment: dict, options, y_dev, y_test, base_test, seed:
     return {**paired, "best": best}
 
 
+def _passed_choice(paired: dict, chosen: str, metric: str, base: str, treatment: str = "") -> None:
+    """The success line of a dev-choice experiment: what was chosen, both test scores, the difference and its interval."""
+    _passed(
+        f"{chosen} chosen on dev only; test {metric} {paired['metric_a']:.3f} {base} and {paired['metric_b']:.3f}{treatment}, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
 def check_margin_experiment(experiment: dict, margins, y_dev, y_test, base_test_predictions, seed: int, n_resamples: int):
     """Exercise 06, Part B: a triplet margin chosen on dev kNN accuracy, measured on test against the base model.
 
@@ -774,10 +764,7 @@ def check_margin_experiment(experiment: dict, margins, y_dev, y_test, base_test_
         "call": "paired_bootstrap(accuracy, y_test, base predictions, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
     }
     paired = _check_dev_choice(experiment, margins, y_dev, y_test, base_test_predictions, seed, n_resamples, spec)
-    _passed(
-        f"margin {paired['best']} chosen on dev only; test kNN accuracy {paired['metric_a']:.3f} (base) and "
-        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
-    )
+    _passed_choice(paired, f"margin {paired['best']}", "kNN accuracy", "(base)")
 
 
 def check_margin_decision(answer: dict, experiment: dict) -> None:
@@ -787,10 +774,7 @@ def check_margin_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": chosen minus base test kNN accuracy}``.
         experiment: the learner's Part B dict (already checked by :func:`check_margin_experiment`).
     """
-    scores = experiment["knn_accuracy"]
-    _check_verdict(
-        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
-    )
+    _check_chosen_verdict(answer, experiment, "knn_accuracy")
 
 
 # ---- 07: in-batch negatives -----------------------------------------------------------------------
@@ -857,10 +841,7 @@ def check_batch_size_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": fine-tuned minus base test nDCG@10}``.
         experiment: the learner's Part B dict (already checked by :func:`check_batch_size_experiment`).
     """
-    scores = experiment["ndcg"]
-    _check_verdict(
-        answer, float(scores["chosen"]) - float(scores["base"]), scores["chosen"], experiment["difference_ci"], ("base", "chosen")
-    )
+    _check_chosen_verdict(answer, experiment, "ndcg")
 
 
 # ---- 08: nDCG@k ---------------------------------------------------------------------------------
@@ -1474,6 +1455,13 @@ def _check_verdict(answer, delta: float, value_b, interval, names) -> str:
     return given
 
 
+def _check_chosen_verdict(answer, experiment: dict, score_key: str, names=("base", "chosen")) -> str:
+    """Part C of a dev-choice experiment: the verdict and the difference (chosen minus base) of ``experiment[score_key]``."""
+    scores = experiment[score_key]
+    delta = float(scores["chosen"]) - float(scores["base"])
+    return _check_verdict(answer, delta, scores["chosen"], experiment["difference_ci"], names)
+
+
 def check_threshold_decision(answer: dict, experiment: dict) -> None:
     """Exercise 10, Part C: does tuning demonstrably help on this test split? The verdict and the number, from Part B.
 
@@ -1764,11 +1752,7 @@ def check_learning_rate_experiment(
         "call": "paired_bootstrap(macro_f1, y_test, default_test, chosen predictions, n_resamples=BOOTSTRAP, seed=SEED)",
     }
     paired = _check_dev_choice(experiment, learning_rates, y_dev, y_test, default_test_predictions, seed, n_resamples, spec)
-    _passed(
-        f"learning rate {paired['best']:g} chosen on dev only; test macro-F1 {paired['metric_a']:.3f} (default recipe) and "
-        f"{paired['metric_b']:.3f}, difference {paired['delta']:+.3f}, 95 % paired interval "
-        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
-    )
+    _passed_choice(paired, f"learning rate {paired['best']:g}", "macro-F1", "(default recipe)")
 
 
 def check_learning_rate_decision(answer: dict, experiment: dict) -> None:
@@ -1778,14 +1762,7 @@ def check_learning_rate_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": chosen minus default test macro-F1}``.
         experiment: the learner's Part B dict (already checked by :func:`check_learning_rate_experiment`).
     """
-    scores = experiment["macro_f1"]
-    _check_verdict(
-        answer,
-        float(scores["chosen"]) - float(scores["base"]),
-        scores["chosen"],
-        experiment["difference_ci"],
-        ("the default recipe", "the chosen rate"),
-    )
+    _check_chosen_verdict(answer, experiment, "macro_f1", ("the default recipe", "the chosen rate"))
 
 
 # ---- 12: cross-encoders -------------------------------------------------------------------------
@@ -1971,14 +1948,7 @@ def check_first_stage_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": chosen minus bi-encoder test nDCG@10}``.
         experiment: the learner's Part B dict (already checked by :func:`check_first_stage_experiment`).
     """
-    scores = experiment["ndcg"]
-    _check_verdict(
-        answer,
-        float(scores["chosen"]) - float(scores["base"]),
-        scores["chosen"],
-        experiment["difference_ci"],
-        ("the bi-encoder", "the chosen first stage"),
-    )
+    _check_chosen_verdict(answer, experiment, "ndcg", ("the bi-encoder", "the chosen first stage"))
 
 
 # ---- 14: little data ------------------------------------------------------------------------------
@@ -2077,11 +2047,7 @@ def check_description_experiment(
         "call": "paired_bootstrap(macro_f1, y_test, frozen_test, zero-shot predictions, n_resamples=BOOTSTRAP, seed=SEED)",
     }
     paired = _check_dev_choice(experiment, description_sets, y_dev, y_test, frozen_test_predictions, seed, n_resamples, spec)
-    _passed(
-        f"descriptions {paired['best']!r} chosen on dev only; test macro-F1 {paired['metric_a']:.3f} (frozen + LR) and "
-        f"{paired['metric_b']:.3f} (zero-shot), difference {paired['delta']:+.3f}, 95 % paired interval "
-        f"[{paired['low']:+.3f}, {paired['high']:+.3f}]."
-    )
+    _passed_choice(paired, f"descriptions {paired['best']!r}", "macro-F1", "(frozen + LR)", " (zero-shot)")
 
 
 def check_description_decision(answer: dict, experiment: dict) -> None:
@@ -2091,14 +2057,7 @@ def check_description_decision(answer: dict, experiment: dict) -> None:
         answer: ``{"verdict": one of VERDICTS, "difference": zero-shot minus frozen + LR test macro-F1}``.
         experiment: the learner's Part B dict (already checked by :func:`check_description_experiment`).
     """
-    scores = experiment["macro_f1"]
-    _check_verdict(
-        answer,
-        float(scores["chosen"]) - float(scores["base"]),
-        scores["chosen"],
-        experiment["difference_ci"],
-        ("frozen + LR", "zero-shot"),
-    )
+    _check_chosen_verdict(answer, experiment, "macro_f1", ("frozen + LR", "zero-shot"))
 
 
 # ---- 13: data-centric -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
 from ftcourse import baselines
+from ftcourse.errors import UsageError
 
 NAMES = ["hate", "offensive", "neither"]
 
@@ -148,6 +149,8 @@ def test_little_data_rows_join_the_decision_matrix():
         curve, zero_shot, 20, crossover_intervals={8: (-0.2, -0.05), 16: (-0.1, 0.0), 64: (0.02, 0.1)}
     )
     assert clear.loc["few-shot crossover", "points to"] == "fine-tune the usual way from 64 examples per class"
+    with pytest.raises(UsageError, match="no interval for k = 64"):
+        baselines.little_data_rows(curve, zero_shot, 20, crossover_intervals={8: (-0.2, -0.05)})
     weak = baselines.little_data_rows(curve, {**zero_shot, "macro_f1_low": 0.2}, examples_per_class=2)
     assert weak.loc["no labels (zero-shot)", "points to"].startswith("not enough")
     assert "few labels (8 per class)" in weak.index  # below the smallest k: the smallest k measured
