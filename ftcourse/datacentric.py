@@ -10,13 +10,17 @@ rather than one expensive fine-tune:
   :func:`out_of_fold_probabilities` and :func:`suspected_label_issues` run confident learning
   (``cleanlab.filter.find_label_issues``) on probabilities from models that never saw the row they score;
   :func:`detection_scores` measures the flags against the truth where it is known.
-* :func:`random_deletion`, :func:`random_swap` and :func:`augment_texts`: token-level augmentation.
+* :func:`fine_tune_curve` fine-tunes on nested subsets (pair and retrieval tasks, where a frozen encoder has no
+  cheap head to fit): one training run per size and draw, predictions kept for paired intervals.
+* :func:`random_deletion`, :func:`random_swap` and :func:`augment_texts`: token-level augmentation;
+  :func:`neighbour_copies`: model-based augmentation, each training text's nearest unlabelled neighbour.
 * :func:`uncertainty`, :func:`select_batch` and :func:`active_learning`: pool-based uncertainty sampling
   against random sampling, one label budget after another.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -99,6 +103,45 @@ def crossing_size(curve: pd.DataFrame, first: str, second: str) -> int | None:
         :func:`ftcourse.baselines.crossover_k`, applied to training sizes instead of examples per class).
     """
     return crossover_k(curve.rename(columns={"train_size": "k"}), first, second)
+
+
+def fine_tune_curve(
+    data: pd.DataFrame,
+    sizes: Sequence[int],
+    fine_tune: Callable[[pd.DataFrame, int], object],
+    predict: Callable[[object], np.ndarray],
+    draws: int = 1,
+    seed: int = 0,
+) -> tuple[dict, pd.DataFrame]:
+    """Fine-tune on growing subsets of ``data`` and keep each model's test predictions.
+
+    Within a draw the subsets are nested (the first 100 rows of a shuffled order, then the first 500, ...), so
+    a larger size adds rows rather than swapping them: the curve's steps measure more data, not other data.
+
+    Args:
+        data: the training rows (e.g. STS-B pairs, FAQ question/answer pairs).
+        sizes: subset sizes; one at or above ``len(data)`` becomes ``len(data)``.
+        fine_tune: ``fine_tune(rows, draw) -> model``: trains a fresh model on those rows (``draw`` for its seed).
+        predict: ``predict(model) -> per-test-row values`` (cosines, per-query nDCG, class ids): the same test rows every call.
+        draws: shuffled orders (seeds ``seed``, ``seed + 1``, ...).
+        seed: the first draw's seed.
+
+    Returns:
+        ``(predictions, runs)``: ``{(size, draw): values}``, and one row per run (``train_size``, ``draw``, ``seconds``).
+    """
+    if not sizes or min(sizes) < 1:
+        raise UsageError(f"sizes={list(sizes)!r}: give one or more training sizes >= 1.")
+    if not len(data):
+        raise DataError("fine_tune_curve: the training table is empty.")
+    predictions, runs = {}, []
+    for draw in range(draws):
+        order = np.random.default_rng(seed + draw).permutation(len(data))
+        for size in sorted({min(int(s), len(data)) for s in sizes}):
+            started = time.perf_counter()
+            model = fine_tune(data.iloc[order[:size]].reset_index(drop=True), draw)
+            predictions[(size, draw)] = np.asarray(predict(model))
+            runs.append({"train_size": size, "draw": draw, "seconds": time.perf_counter() - started})
+    return predictions, pd.DataFrame(runs)
 
 
 def mean_f1_over_draws(y_true, predictions, n_classes: int, focus_class: int | None = None) -> float:
@@ -309,6 +352,32 @@ def augment_texts(texts: Sequence[str], p_delete: float = 0.1, n_swaps: int = 1,
     return [random_swap(random_deletion(str(t), p_delete, rng), n_swaps, rng) for t in texts]
 
 
+def neighbour_copies(train_vectors, candidate_vectors, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Model-based augmentation: for each training text, its most similar unlabelled text as a new example.
+
+    The copy takes the original's label. Unlike a token edit, a neighbour is a real text with other words; the
+    threshold trades how many copies there are against how often the borrowed label is wrong.
+
+    Args:
+        train_vectors: L2-normalised embeddings of the training texts, ``(n_train, dim)``.
+        candidate_vectors: L2-normalised embeddings of unlabelled texts (never the training or test rows).
+        min_similarity: the cosine a neighbour needs; below it the original itself is repeated.
+
+    Returns:
+        ``(neighbour, similarity)``: per training row, the candidate row chosen (``-1`` where none reached the
+        threshold) and its cosine.
+    """
+    train, candidates = np.asarray(train_vectors, dtype=float), np.asarray(candidate_vectors, dtype=float)
+    if not len(candidates):
+        raise DataError("neighbour_copies: there are no candidate texts to borrow from.")
+    if train.shape[1] != candidates.shape[1]:
+        raise DataError(f"train_vectors have {train.shape[1]} dimensions but candidate_vectors {candidates.shape[1]}.")
+    similarities = train @ candidates.T
+    best = similarities.argmax(axis=1)
+    best_similarity = similarities[np.arange(len(train)), best]
+    return np.where(best_similarity >= min_similarity, best, -1), best_similarity
+
+
 # ---------------------------------------------------------------------------------------------
 # Active learning
 
@@ -370,6 +439,7 @@ def active_learning(
     batch_size: int,
     rounds: int,
     seed: int = 0,
+    candidates: int | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Simulated pool-based active learning: start from a small labelled seed set, then label a batch per round.
 
@@ -381,12 +451,15 @@ def active_learning(
         features: the pool's features (e.g. frozen embeddings), one row per example.
         labels: the pool's class ids (revealed only for picked rows).
         test_features: the test rows' features.
-        make_model: ``make_model()`` -> an unfitted sklearn classifier with ``predict_proba``.
+        make_model: ``make_model()`` -> an unfitted sklearn classifier with ``predict_proba`` (or a
+            :class:`ftcourse.classifier.estimator.FineTunedClassifier`, with texts as the features).
         strategy: ``"random"`` or an uncertainty method (:func:`select_batch`).
         seed_per_class: labelled rows per class before the first round (the same for every strategy with the same ``seed``).
         batch_size: rows labelled per round.
         rounds: how many batches are labelled.
         seed: the seed set and the random picks.
+        candidates: score only this many unlabelled rows per round, drawn at random (every strategy draws the same way);
+            None scores all of them. A fine-tuned model pays a forward pass per scored row.
 
     Returns:
         ``(picked, test_predictions)``: per budget (seed set, then after each round) the labelled pool rows and the
@@ -405,6 +478,8 @@ def active_learning(
         unlabelled = np.setdiff1d(np.arange(len(y)), labelled)
         if step == rounds or not len(unlabelled):
             break
+        if candidates is not None and candidates < len(unlabelled):
+            unlabelled = np.sort(rng.choice(unlabelled, size=candidates, replace=False))
         batch = select_batch(model.predict_proba(features[unlabelled]), batch_size, strategy, rng)
         labelled = np.concatenate([labelled, unlabelled[batch]])
     return picked, predictions

@@ -112,6 +112,20 @@ class Profile:
     al_batch_size: int = 100  # active learning: tweets labelled per round
     al_rounds: int = 10  # active learning: rounds (final budget = 3 * al_seed_per_class + al_rounds * al_batch_size)
     al_strategy: str = "margin"  # active learning: "margin", "least_confidence" or "entropy" (ftcourse.datacentric.uncertainty)
+    # Active learning with the encoder fine-tuned every round (one draw, al_fine_tune_rounds rounds of al_batch_size) beside the
+    # frozen-embedding loop; False: the frozen loop only (each fine-tuned round costs a training run and a pass over the candidates).
+    al_fine_tune: bool = True
+    al_fine_tune_rounds: int = 5
+    al_fine_tune_epochs: int = 3  # passes over the labelled tweets per round
+    al_candidates: int | None = 2000  # unlabelled tweets the fine-tuned model scores per round (a random subset); None = all
+    augment_min_similarity: float = 0.5  # model-based augmentation: a mined neighbour must be at least this cosine-similar
+    # Learning curves of a pair task (STS-B, CoSENT) and a retrieval task (the COVID FAQ, MNRL): the encoder fine-tuned on
+    # nested subsets, against the base model (no labels at all)
+    pair_curve_sizes: tuple[int, ...] = (100, 500, 2000, 5749)
+    pair_curve_test_size: int | None = None  # STS-B test pairs scored; None = all 1,379
+    retrieval_curve_sizes: tuple[int, ...] = (25, 50, 100, 213)
+    finetune_curve_draws: int = 2  # draws (subset orders and seeds) per size of the two fine-tuned curves
+    finetune_curve_epochs: int = 2  # passes over each subset of the pair curve (the retrieval curve takes retrieval_epochs)
     # Lessons 01, 03, 09, 10: start the classification head from a linear probe on the frozen encoder
     # (ftcourse.classifier.warm_start); lesson 03 measures it against a random head.
     head_init: str | None = "linear_probe"
@@ -183,6 +197,11 @@ PROFILES: dict[str, Profile] = {
         al_seed_per_class=10,
         al_batch_size=40,
         al_rounds=8,  # 30 + 8 x 40 = 350 labels, out of a pool of 2,000
+        al_fine_tune=False,  # the frozen loop only: a fine-tune per round would take minutes on a CPU
+        pair_curve_sizes=(100, 500),
+        pair_curve_test_size=500,
+        retrieval_curve_sizes=(50, 213),
+        finetune_curve_draws=1,
     ),
     "full": Profile(
         name="full",
@@ -245,6 +264,9 @@ FULL_ON_CPU: dict = {
     "fewshot_eval_size": 600,
     "setfit_max_pairs": 500,
     "lora_train_size": 2000,
+    # lesson 13: one draw of the pair and retrieval curves (each point is a fine-tune; 5,749 STS-B pairs for two epochs alone take
+    # minutes at one thread); the Davidson experiments keep their draws, they refit logistic regressions
+    "finetune_curve_draws": 1,
 }
 
 

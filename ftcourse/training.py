@@ -1,4 +1,4 @@
-"""What both trainers share: a JSONL training log, the training_info file, and reading a log back."""
+"""What both trainers share: a JSONL training log, the training_info file, reading a log back, and quiet runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from transformers import TrainerCallback
@@ -15,6 +17,34 @@ from ftcourse.files import TRAINING_LOG_FILE, to_jsonable
 
 LOG_FILE = TRAINING_LOG_FILE  # the JSONL log both trainers write into their output folder
 INFO_FILE = "training_info.json"
+
+
+@contextmanager
+def quiet_libraries() -> Iterator[None]:
+    """Inside the block, transformers logs errors only and neither it nor datasets draws progress bars; then both are restored.
+
+    For loops that train many small models (active learning): each run's "newly initialized" head report and
+    tokenising bars would otherwise bury the loop's own output.
+    """
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    verbosity, hf_bars, ds_bars = (
+        hf_logging.get_verbosity(),
+        hf_logging.is_progress_bar_enabled(),
+        datasets.is_progress_bar_enabled(),
+    )
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if hf_bars:
+            hf_logging.enable_progress_bar()
+        if ds_bars:
+            datasets.enable_progress_bars()
 
 
 class JsonlLogCallback(TrainerCallback):

@@ -51,6 +51,7 @@ def test_every_comparison_is_an_interval_around_its_difference(metrics):
         *metrics["noise_effects"].values(),
         *metrics["cleaning"].values(),
         *metrics["augmentation"].values(),
+        *metrics["fine_tune_curves"].values(),
         metrics["active_learning"]["final"],
         metrics["active_learning"]["final_unweighted"],
     ]
@@ -61,6 +62,27 @@ def test_every_comparison_is_an_interval_around_its_difference(metrics):
     assert metrics["augmented_changed"] > 0.5  # the augmentation really edits the texts
 
 
+def test_fine_tune_curves_are_measured_against_the_base_model(metrics):
+    curves = metrics["fine_tune_curves"]
+    for task in ("STS-B (pairs)", "FAQ (retrieval)"):
+        sizes = sorted(int(key.split("|")[1]) for key in curves if key.startswith(task + "|"))
+        assert len(sizes) >= 2, task
+        assert {curves[f"{task}|{size}"]["baseline_score"] for size in sizes} == {curves[f"{task}|{sizes[0]}"]["baseline_score"]}
+        assert all(metrics["fine_tune_curve_seconds"][task][str(size)] > 0 for size in sizes)
+        clear = metrics["fine_tune_curve_clear_gain_from"][task]
+        assert clear is None or clear in sizes
+    # The FAQ's base model has never seen its answers: all 213 training pairs must move nDCG@10 up (fast run: 0.517 -> 0.643).
+    faq = curves["FAQ (retrieval)|213"]
+    assert faq["treatment_score"] > faq["baseline_score"]
+
+
+def test_mined_neighbours_are_counted_and_their_borrowed_labels_checked(metrics):
+    mined = metrics["mined_neighbours"]
+    assert 0 < mined["found"] <= 1
+    assert 0.5 < mined["borrowed_label_agrees"] <= 1  # mostly right, and the lesson says how often not
+    assert any("Mined-neighbour" in claim for claim in metrics["claims"])
+
+
 def test_active_learning_budgets_and_uncertainty_finds_the_rare_class(metrics):
     al = metrics["active_learning"]
     budgets = al["budgets"]
@@ -69,6 +91,7 @@ def test_active_learning_budgets_and_uncertainty_finds_the_rare_class(metrics):
     final = al["table"][str(budgets[-1])]
     # Uncertainty sampling picks tweets near the decision boundaries, where the rare hate class sits: it labels more of them.
     assert final[f"hate tweets labelled ({al['strategy']})"] > final["hate tweets labelled (random)"]
+    assert al["fine_tuned"] is None and al["fine_tuned_seconds_per_round"] is None  # the fast profile runs the frozen loop only
 
 
 def test_the_effect_block_is_complete(metrics):

@@ -12,9 +12,11 @@ from ftcourse.datacentric import (
     augment_texts,
     crossing_size,
     detection_scores,
+    fine_tune_curve,
     inject_label_noise,
     learning_curve,
     mean_f1_over_draws,
+    neighbour_copies,
     out_of_fold_probabilities,
     random_deletion,
     random_swap,
@@ -194,3 +196,89 @@ def test_mean_f1_over_draws_agrees_with_sklearn():
     focus = np.mean([f1_score(y, preds[:, j], labels=[0], average="macro", zero_division=0) for j in range(3)])
     assert np.isclose(mean_f1_over_draws(y, preds, 3, focus_class=0), focus)
     assert np.isclose(mean_f1_over_draws(y, preds[:, 0], 3), f1_score(y, preds[:, 0], average="macro"))
+
+
+def test_fine_tune_curve_trains_nested_subsets_per_draw():
+    data = pd.DataFrame({"x": np.arange(50)})
+    seen = {}
+
+    def fine_tune(rows, draw):
+        seen[(len(rows), draw)] = set(rows["x"])
+        return rows["x"].sum()
+
+    predictions, runs = fine_tune_curve(data, [10, 30, 99], fine_tune, lambda model: np.array([model]), draws=2, seed=4)
+    assert sorted(predictions) == [(10, 0), (10, 1), (30, 0), (30, 1), (50, 0), (50, 1)]
+    assert seen[(10, 0)] < seen[(30, 0)] < seen[(50, 0)]  # nested within a draw
+    assert seen[(10, 0)] != seen[(10, 1)]  # another order per draw
+    assert predictions[(50, 1)][0] == sum(range(50))
+    assert list(runs.columns) == ["train_size", "draw", "seconds"] and len(runs) == 6
+    with pytest.raises(UsageError, match="sizes"):
+        fine_tune_curve(data, [0], fine_tune, len)
+    with pytest.raises(DataError, match="empty"):
+        fine_tune_curve(data.iloc[:0], [5], fine_tune, len)
+
+
+def test_neighbour_copies_take_the_nearest_candidate_above_the_threshold():
+    def unit(*rows):
+        v = np.array(rows, dtype=float)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    train = unit([1, 0], [0, 1], [-1, 0])
+    candidates = unit([0.9, 0.1], [0.2, 1.0], [1, 1])
+    neighbour, similarity = neighbour_copies(train, candidates, min_similarity=0.5)
+    assert list(neighbour) == [0, 1, -1]  # the third has no candidate above 0.5
+    assert np.isclose(similarity[0], candidates[0] @ train[0])
+    with pytest.raises(DataError, match="dimensions"):
+        neighbour_copies(train, np.ones((2, 3)), 0.5)
+    with pytest.raises(DataError, match="no candidate"):
+        neighbour_copies(train, np.zeros((0, 2)), 0.5)
+
+
+def test_active_learning_scores_only_the_candidates_asked_for():
+    scored = []
+
+    class Recorder(LogisticRegression):
+        def predict_proba(self, features):
+            scored.append(len(features))
+            return super().predict_proba(features)
+
+    x, y = blobs(50)
+    picked, _ = active_learning(x, y, x[:5], Recorder, "margin", 2, 5, 2, seed=0, candidates=20)
+    assert scored == [20, 20] and [len(p) for p in picked] == [6, 11, 16]
+    assert all(len(np.unique(p)) == len(p) for p in picked)
+
+
+def test_fine_tuned_classifier_runs_inside_active_learning(tiny_bert_dir, tmp_path):
+    from ftcourse.classifier.estimator import FineTunedClassifier
+
+    words = {0: "good nice fine", 1: "bad awful poor"}
+    texts = np.array([f"{words[i % 2]} {i}" for i in range(24)], dtype=object)
+    y = np.arange(24) % 2
+
+    def make_model():
+        return FineTunedClassifier(
+            ["good", "bad"], tmp_path / "al", base_model=str(tiny_bert_dir), epochs=1, batch_size=4, max_length=16, seed=0
+        )
+
+    picked, predictions = active_learning(texts, y, texts[:6], make_model, "margin", 2, 4, 1, seed=0, candidates=10)
+    assert [len(p) for p in picked] == [4, 8]
+    assert predictions[-1].shape == (6,) and set(predictions[-1]) <= {0, 1}
+    probabilities = make_model().fit(texts[:8], y[:8]).predict_proba(texts[:3])
+    assert probabilities.shape == (3, 2) and np.allclose(probabilities.sum(axis=1), 1)
+    with pytest.raises(DataError, match="labels"):
+        make_model().fit(texts[:4], y[:3])
+    with pytest.raises(DataError, match="fit"):
+        make_model().predict(texts[:2])
+
+
+def test_quiet_libraries_silences_and_then_restores_both_libraries():
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    from ftcourse.training import quiet_libraries
+
+    before = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled())
+    with quiet_libraries():
+        assert hf_logging.get_verbosity() == hf_logging.ERROR
+        assert not hf_logging.is_progress_bar_enabled() and not datasets.is_progress_bar_enabled()
+    assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()) == before
