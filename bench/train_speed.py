@@ -1,0 +1,264 @@
+"""Training speed at the same max_length, and how close training and inference come to this machine's limit (issue 20).
+
+``bench/train_throughput.py`` compares our recipe at 128 tokens with recipes at 512, so most of its ratio is truncation.
+Here every recipe gets the same model (all-MiniLM-L6-v2), the same 512 Jigsaw comments, the same 32 steps of 16, the same
+threads and the same ``max_length`` (128, then 256):
+
+1. ours: ``train_classifier`` (tokenised once, padded per batch, length-grouped batches, no evaluation: ``checkpoints=False``);
+2. the bare transformers ``Trainer`` with ``DataCollatorWithPadding`` (padded per batch, random batches);
+3. a plain PyTorch loop that pads every batch to ``max_length``.
+
+The limit: this machine's fp32 matrix-multiply throughput at the same thread count (the best of a few sizes). A step's
+work is estimated from the model and the tokens it actually computed, padding included (the batch shapes are recorded
+from the collator): a forward pass costs ``2 * P * T + 4 * L * d * T**2`` per sequence of ``T`` tokens (``P`` = encoder
+weights, ``L`` layers of width ``d``: the weight multiplies plus attention's two ``T x T`` products), a training step three
+times that. Achieved GFLOP/s = that work / the measured time; its share of the matmul limit says how much is left.
+Inference (``predict_proba``, length-sorted batches of 64) is scored the same way, forward only.
+
+Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_speed.py [--threads 2] [--lengths 128 256]
+Writes bench/results/train_speed.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ftcourse.data import JIGSAW_LABELS, load_dataset
+from ftcourse.models import BASE_MODEL, resolve_model
+from ftcourse.predict import from_training, predict_proba
+from ftcourse.train import train_classifier
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ROWS, BATCH, SEED = 512, 16, 42
+STEPS = ROWS // BATCH
+
+
+def model_shape() -> dict:
+    """Encoder weights P, layers L and width d of the base model (embeddings are lookups, not multiplies)."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(resolve_model(BASE_MODEL))
+    return {
+        "encoder_parameters": sum(p.numel() for p in model.encoder.parameters()),
+        "layers": model.config.num_hidden_layers,
+        "hidden": model.config.hidden_size,
+    }
+
+
+def forward_gflops(shapes: list[tuple[int, int]], shape: dict) -> float:
+    """Forward work of batches of (sequences, padded tokens) in GFLOP."""
+    total = 0.0
+    for sequences, tokens in shapes:
+        total += sequences * (2 * shape["encoder_parameters"] * tokens + 4 * shape["layers"] * shape["hidden"] * tokens**2)
+    return total / 1e9
+
+
+def matmul_limit(threads: int) -> dict:
+    """Best fp32 GEMM throughput (GFLOP/s) over square sizes and one training-shaped product, at ``threads`` threads."""
+    torch.set_num_threads(threads)
+    best = {}
+    for name, (m, k, n) in {
+        "square 512": (512, 512, 512),
+        "square 1024": (1024, 1024, 1024),
+        "square 2048": (2048, 2048, 2048),
+        "feed-forward (16 x 128 tokens) x 384 x 1536": (2048, 384, 1536),
+    }.items():
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        a @ b  # warm-up
+        reps, started = 0, time.perf_counter()
+        while time.perf_counter() - started < 1.5:
+            a @ b
+            reps += 1
+        best[name] = round(2 * m * k * n * reps / (time.perf_counter() - started) / 1e9, 1)
+    return {"by_shape": best, "limit_gflops": max(best.values())}
+
+
+@contextmanager
+def recorded_batch_shapes():
+    """Record (rows, padded length) of every batch the padding collator builds (both Trainer recipes use it)."""
+    from transformers import DataCollatorWithPadding
+
+    shapes, original = [], DataCollatorWithPadding.__call__
+
+    def recording(self, features):
+        batch = original(self, features)
+        shapes.append(tuple(batch["input_ids"].shape))
+        return batch
+
+    DataCollatorWithPadding.__call__ = recording
+    try:
+        yield shapes
+    finally:
+        DataCollatorWithPadding.__call__ = original
+
+
+def run_ours(train, max_length: int, folder: Path):
+    with recorded_batch_shapes() as shapes:
+        trained = train_classifier(
+            train, train, label_columns=list(JIGSAW_LABELS), output_dir=folder, save=False, epochs=1, batch_size=BATCH,
+            max_length=max_length, checkpoints=False, seed=SEED, progress=False,
+        )  # fmt: skip
+    # The Trainer's own train_runtime, as for the bare Trainer: result["train_seconds"] also counts loading the model,
+    # tokenising and the final validation pass. Later batches, if any, are that validation pass.
+    seconds = ROWS / trained.result["train_samples_per_second"]
+    return seconds, list(shapes)[:STEPS], trained
+
+
+def run_bare_trainer(train, max_length: int, folder: Path):
+    from datasets import Dataset
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
+
+    path = resolve_model(BASE_MODEL)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=6, problem_type="multi_label_classification")
+    data = Dataset.from_dict(
+        {"text": train["text"].tolist(), "labels": train[list(JIGSAW_LABELS)].to_numpy(dtype=np.float32).tolist()}
+    )
+    data = data.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True, remove_columns=["text"])
+    args = TrainingArguments(
+        output_dir=str(folder), per_device_train_batch_size=BATCH, max_steps=STEPS, seed=SEED, report_to="none",
+        save_strategy="no", disable_tqdm=True, use_cpu=True,
+    )  # fmt: skip
+    trainer = Trainer(
+        model=model, args=args, train_dataset=data, processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer)
+    )
+    with recorded_batch_shapes() as shapes:
+        output = trainer.train()
+    return output.metrics["train_runtime"], list(shapes)
+
+
+def run_plain_loop(train, max_length: int):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = resolve_model(BASE_MODEL)
+    torch.manual_seed(SEED)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=6, problem_type="multi_label_classification")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    labels = torch.tensor(train[list(JIGSAW_LABELS)].to_numpy(), dtype=torch.float32)
+    texts = train["text"].tolist()
+    model.train()
+    started = time.perf_counter()
+    for step in range(STEPS):
+        rows = slice(step * BATCH, (step + 1) * BATCH)
+        batch = tokenizer(texts[rows], padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(**batch).logits, labels[rows])
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return time.perf_counter() - started, [(BATCH, max_length)] * STEPS
+
+
+def inference_shapes(texts: list[str], max_length: int, batch_size: int = 64) -> list[tuple[int, int]]:
+    """The (rows, padded length) of predict_proba's length-sorted batches."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(BASE_MODEL))
+    lengths = np.sort([len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]], kind="stable")
+    return [(len(chunk), int(chunk.max())) for chunk in np.array_split(lengths, range(batch_size, len(lengths), batch_size))]
+
+
+def row(name: str, seconds: float, shapes, real_tokens: int, shape: dict, limit: float, training: bool = True) -> dict:
+    work = forward_gflops(shapes, shape) * (3 if training else 1)
+    computed = sum(s * t for s, t in shapes)
+    return {
+        "recipe": name,
+        "seconds": round(seconds, 2),
+        "examples_per_s": round(sum(s for s, _ in shapes) / seconds, 1),
+        "tokens_computed": computed,
+        "padding_share": round(1 - real_tokens / computed, 3),
+        "gflop": round(work, 1),
+        "gflops_per_s": round(work / seconds, 1),
+        "share_of_limit": round(work / seconds / limit, 3),
+    }
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--lengths", type=int, nargs="+", default=[128, 256])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    df = load_dataset("jigsaw-sample", "train").sample(ROWS, random_state=SEED).reset_index(drop=True)
+    texts = df["text"].tolist()
+    shape, limit = model_shape(), matmul_limit(args.threads)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(BASE_MODEL))
+    full_lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
+    results = {
+        "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}",
+        "setup": {"rows": ROWS, "batch_size": BATCH, "steps": STEPS, "model": BASE_MODEL, **shape},
+        "matmul": limit,
+        "runs": [],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for max_length in args.lengths:
+            real = int(np.minimum(full_lengths, max_length).sum())
+            seconds, shapes, trained = run_ours(df, max_length, Path(tmp) / f"ours{max_length}")
+            ours = row("ours (train_classifier)", seconds, shapes, real, shape, limit["limit_gflops"])
+            bare = row("bare Trainer + padding collator", *run_bare_trainer(df, max_length, Path(tmp) / f"bare{max_length}"), real, shape,
+                       limit["limit_gflops"])  # fmt: skip
+            plain = row(f"plain loop padded to {max_length}", *run_plain_loop(df, max_length), real, shape, limit["limit_gflops"])
+            started = time.perf_counter()
+            predict_proba(from_training(trained), texts, batch_size=64)
+            inference = row("inference (predict_proba, batch 64)", time.perf_counter() - started, inference_shapes(texts, max_length), real,
+                            shape, limit["limit_gflops"], training=False)  # fmt: skip
+            for entry in (ours, bare, plain, inference):
+                results["runs"].append({"max_length": max_length, **entry})
+            results[f"ratios_at_{max_length}"] = {
+                "ours_vs_bare_trainer": round(ours["examples_per_s"] / bare["examples_per_s"], 2),
+                "ours_vs_plain_loop": round(ours["examples_per_s"] / plain["examples_per_s"], 2),
+            }
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / "train_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_markdown(results)
+
+
+def write_markdown(results: dict) -> None:
+    limit = results["matmul"]
+    lines = [
+        "# Training speed at the same max_length, against this machine's matmul limit",
+        "",
+        f"Machine: {results['machine']}. {results['setup']['rows']} Jigsaw comments, {results['setup']['steps']} steps of "
+        f"{results['setup']['batch_size']}, all-MiniLM-L6-v2 ({results['setup']['encoder_parameters']:,} encoder weights). "
+        f"fp32 matmul limit: {limit['limit_gflops']} GFLOP/s (by shape: {limit['by_shape']}).",
+        "",
+        "| max_length | recipe | examples/s | padding share | GFLOP/s | share of the limit |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r['max_length']} | {r['recipe']} | {r['examples_per_s']} | {r['padding_share']:.0%} | {r['gflops_per_s']} | {r['share_of_limit']:.0%} |"
+            for r in results["runs"]
+        ),
+        "",
+        *(
+            f"At {key.split('_')[-1]} tokens: ours is {v['ours_vs_bare_trainer']}x the bare Trainer and {v['ours_vs_plain_loop']}x the "
+            "plain padded loop."
+            for key, v in results.items()
+            if key.startswith("ratios_at_")
+        ),  # fmt: skip
+        "",
+        "GFLOP/s count the work the recipe actually computed, padding included: a recipe that pads more does more work for the same "
+        "examples, so its GFLOP/s can be high while its examples/s are low.",
+    ]
+    (RESULTS / "train_speed.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
