@@ -2103,3 +2103,111 @@ def check_most_uncertain(most_uncertain) -> None:
     if got != expected:
         _fail(f"got rows {got}: the right rows, not most uncertain first.", "order them by margin, smallest first.")
     _passed("your picks are margin sampling's: the rows whose two best classes are closest.")
+
+
+def _margin_batch(probabilities, unlabelled: np.ndarray, k: int) -> set[int]:
+    ordered = np.sort(np.asarray(probabilities), axis=1)
+    return {int(i) for i in unlabelled[np.argsort(ordered[:, -1] - ordered[:, -2], kind="stable")[:k]]}
+
+
+def _check_picks(picked, n_pool: int, budget: int, strategy: str) -> list[int]:
+    """Fail unless ``picked`` is ``budget`` distinct pool row numbers; return them as ints."""
+    try:
+        rows = [int(i) for i in picked]
+    except (TypeError, ValueError):
+        _fail(
+            f"picked['{strategy}'] is not a list of pool row numbers.", "collect the positions (0 .. len(pool) - 1) you picked."
+        )
+    if len(rows) != budget:
+        _fail(
+            f"picked['{strategy}'] holds {len(rows)} tweets; the budget is ROUNDS x BATCH = {budget}.",
+            "both strategies label the same number of tweets: BATCH per round, ROUNDS rounds.",
+        )
+    if len(set(rows)) != len(rows):
+        _fail(f"picked['{strategy}'] picks a tweet twice.", "choose each round's batch from the tweets not labelled yet.")
+    if min(rows) < 0 or max(rows) >= n_pool:
+        _fail(f"picked['{strategy}'] holds row numbers outside the pool (0 .. {n_pool - 1}).", "pick positions in X_pool only.")
+    return rows
+
+
+def _check_margin_rounds(rows: list[int], fit_on, pool_features, batch: int) -> None:
+    """Replay margin sampling round by round; fail at the first batch that is not the most uncertain one."""
+    for start in range(0, len(rows), batch):
+        unlabelled = np.setdiff1d(np.arange(len(pool_features)), rows[:start])
+        probabilities = fit_on(rows[:start]).predict_proba(pool_features[unlabelled])
+        if set(rows[start : start + batch]) == _margin_batch(probabilities, unlabelled, batch):
+            continue
+        round_number = start // batch + 1
+        first_model = fit_on([]).predict_proba(pool_features[unlabelled])
+        if start and set(rows[start : start + batch]) == _margin_batch(first_model, unlabelled, batch):
+            _fail(
+                f"round {round_number}'s batch comes from the model of round 1.",
+                "refit the model on every label bought so far (fit_on(picked)) before scoring the pool again.",
+            )
+        _fail(
+            f"round {round_number}'s batch is not the {batch} unlabelled tweets with the smallest margins.",
+            "each round: fit_on(picked so far), predict_proba on the unlabelled pool rows only, most_uncertain(..., BATCH), "
+            "then map the positions back to pool rows.",
+        )
+
+
+def check_active_learning_experiment(
+    experiment: dict, fit_on, pool_features, test_features, y_test, rounds: int, batch: int, seed: int, n_resamples: int
+) -> None:
+    """Exercise 13, Part B: margin sampling against random sampling at the same label budget, scored once on test.
+
+    Args:
+        experiment: the learner's dict with ``picked`` ({"random": [...], "margin": [...]}: pool rows in the order they
+            were labelled), ``test_predictions`` ({"base": random, "chosen": margin}), ``macro_f1`` (the same keys) and
+            ``difference_ci`` ((low, high): paired 95 % bootstrap interval of margin minus random).
+        fit_on: ``fit_on(pool_rows) -> fitted model`` on the seed set plus those pool rows (the exercise's helper).
+        pool_features, test_features: embeddings of the unlabelled pool and of the test tweets.
+        y_test: test labels.
+        rounds, batch: the exercise's ``ROUNDS`` and ``BATCH``.
+        seed, n_resamples: of the bootstrap (``SEED`` and ``BOOTSTRAP``).
+    """
+    _require_answer(experiment, "experiment")
+    needed = {"picked", "test_predictions", "macro_f1", "difference_ci"}
+    if not isinstance(experiment, dict) or needed - set(experiment):
+        _fail(f"experiment should be a dict with the keys {sorted(needed)}.", "fill in every key of the cell's dict.")
+    picked, predictions = experiment["picked"], experiment["test_predictions"]
+    if not isinstance(picked, dict) or {"random", "margin"} - set(picked):
+        _fail("picked should hold the keys 'random' and 'margin'.", "one list of pool rows per strategy.")
+    for name in ("test_predictions", "macro_f1"):
+        if not isinstance(experiment[name], dict) or {"base", "chosen"} - set(experiment[name]):
+            _fail(f"{name} should hold the keys 'base' (random) and 'chosen' (margin).", "one entry per strategy.")
+    rows = {s: _check_picks(picked[s], len(pool_features), rounds * batch, s) for s in ("random", "margin")}
+    if rows["random"] == rows["margin"]:
+        _fail("the random picks are the margin picks.", "draw the random batches with the generator, not with most_uncertain.")
+    _check_margin_rounds(rows["margin"], fit_on, pool_features, batch)
+    for key, strategy in (("base", "random"), ("chosen", "margin")):
+        expected = fit_on(rows[strategy]).predict(test_features)
+        if np.asarray(predictions.get(key)).shape != expected.shape or not np.array_equal(predictions[key], expected):
+            _fail(
+                f"test_predictions['{key}'] are not those of a model trained on the seed set and the {strategy} picks.",
+                f"after the last round, fit_on(picked['{strategy}']) and predict X_test.",
+            )
+        if not _close(experiment["macro_f1"].get(key), _macro_f1(y_test, expected), 1e-6):
+            _fail(
+                f"macro_f1['{key}'] is not the test macro-F1 of those predictions.",
+                "f1_score(y_test, predictions, average='macro').",
+            )
+    call = "paired_bootstrap(macro_f1, y_test, random predictions, margin predictions, n_resamples=BOOTSTRAP, seed=SEED)"
+    paired = _check_paired_interval(
+        experiment["difference_ci"], y_test, predictions["base"], predictions["chosen"], seed, n_resamples,
+        names=("random", "margin"), call=call, metric=_macro_f1,
+    )  # fmt: skip
+    _passed(
+        f"{rounds} rounds of {batch}, picks replayed: margin {paired['metric_b']:.3f} vs random {paired['metric_a']:.3f} test macro-F1, "
+        f"difference {paired['delta']:+.3f}, 95 % paired interval [{paired['low']:+.3f}, {paired['high']:+.3f}]."
+    )
+
+
+def check_active_learning_decision(answer: dict, experiment: dict) -> None:
+    """Exercise 13, Part C: is margin sampling worth paying for at this budget? The verdict and the number, from Part B.
+
+    Args:
+        answer: ``{"verdict": one of VERDICTS, "difference": margin minus random test macro-F1}``.
+        experiment: the learner's Part B dict (already checked by :func:`check_active_learning_experiment`).
+    """
+    _check_chosen_verdict(answer, experiment, "macro_f1", ("random", "margin"))

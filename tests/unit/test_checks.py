@@ -1333,3 +1333,89 @@ def test_most_uncertain():
     _rejects(checks.check_most_uncertain, column_one, "")
     _rejects(checks.check_most_uncertain, least_confidence, "")
     _rejects(checks.check_most_uncertain, lambda p, k: right(p, k)[::-1], "")
+
+
+def _active_learning_case(rounds=3, batch=4, seed=7, n_resamples=200, how="right"):
+    """Blobs as embeddings: a seed set, a pool, a test set; the learner's loop done right or in one of the wrong ways."""
+    from sklearn.linear_model import LogisticRegression
+
+    from ftcourse.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 5) * 2
+
+    def blobs(n):
+        y = rng.integers(0, 3, n)
+        return centres[y] + rng.normal(scale=1.2, size=(n, 5)), y
+
+    (x_seed, y_seed), (x_pool, y_pool), (x_test, y_test) = blobs(9), blobs(60), blobs(80)
+
+    def fit_on(rows):
+        rows = list(rows)
+        return LogisticRegression(max_iter=500).fit(np.vstack([x_seed, x_pool[rows]]), np.r_[y_seed, y_pool[rows]])
+
+    def margins(model, rows):
+        ordered = np.sort(model.predict_proba(x_pool[rows]), axis=1)
+        return ordered[:, -1] - ordered[:, -2]
+
+    picks = {}
+    for strategy in ("random", "margin"):
+        picked, draw = [], np.random.default_rng(seed)
+        for _ in range(rounds):
+            unlabelled = np.setdiff1d(np.arange(len(x_pool)), picked)
+            if strategy == "random":
+                batch_rows = draw.choice(unlabelled, size=batch, replace=False)
+            else:
+                model = fit_on([] if how == "stale model" else picked)
+                order = np.argsort(margins(model, unlabelled), kind="stable")
+                batch_rows = unlabelled[order[-batch:] if how == "most confident" else order[:batch]]
+            picked.extend(int(i) for i in batch_rows)
+        picks[strategy] = picked
+    predictions = {"base": fit_on(picks["random"]).predict(x_test), "chosen": fit_on(picks["margin"]).predict(x_test)}
+    if how == "seed-only predictions":
+        predictions["chosen"] = fit_on([]).predict(x_test)
+    scores = {k: checks._macro_f1(y_test, p) for k, p in predictions.items()}
+    paired = paired_bootstrap(
+        checks._macro_f1, y_test, predictions["base"], predictions["chosen"], n_resamples=n_resamples, seed=seed
+    )
+    experiment = {
+        "picked": picks,
+        "test_predictions": predictions,
+        "macro_f1": scores,
+        "difference_ci": (paired["low"], paired["high"]),
+    }
+    return experiment, fit_on, x_pool, x_test, y_test
+
+
+def test_active_learning_experiment_replays_the_picks_and_rejects_wrong_protocols():
+    right, fit_on, x_pool, x_test, y_test = _active_learning_case()
+
+    def check(experiment):
+        checks.check_active_learning_experiment(experiment, fit_on, x_pool, x_test, y_test, 3, 4, 7, 200)
+
+    check(right)
+    with pytest.raises(CheckFailed, match="no value"):
+        check(None)
+    _rejects(check, _active_learning_case(how="most confident")[0], "smallest margins")
+    _rejects(check, _active_learning_case(how="stale model")[0], "model of round 1")
+    _rejects(check, _active_learning_case(how="seed-only predictions")[0], "margin picks")
+    _rejects(check, {**right, "picked": {**right["picked"], "margin": right["picked"]["margin"][:-1]}}, "budget")
+    twice = right["picked"]["random"][:-1] + right["picked"]["random"][:1]
+    _rejects(check, {**right, "picked": {**right["picked"], "random": twice}}, "twice")
+    _rejects(check, {**right, "picked": {**right["picked"], "random": right["picked"]["margin"]}}, "random picks are the margin")
+    _rejects(check, _active_learning_case(seed=8)[0], "")  # other random picks or another bootstrap seed
+    low, high = right["difference_ci"]
+    _rejects(check, {**right, "difference_ci": (-high, -low)}, "random minus margin")
+
+
+def test_active_learning_decision_reads_the_interval():
+    experiment = _active_learning_case()[0]
+    delta = experiment["macro_f1"]["chosen"] - experiment["macro_f1"]["base"]
+    above = {**experiment, "difference_ci": (0.01, 0.2)}
+    checks.check_active_learning_decision({"verdict": "gain", "difference": delta}, above)
+    with pytest.raises(CheckFailed, match="no value"):
+        checks.check_active_learning_decision(None, above)
+    _rejects(
+        lambda a: checks.check_active_learning_decision(a, above), {"verdict": "no clear difference", "difference": delta}, ""
+    )
+    _rejects(lambda a: checks.check_active_learning_decision(a, above), {"verdict": "gain", "difference": -delta}, "wrong sign")
