@@ -2124,7 +2124,10 @@ def _check_picks(picked, n_pool: int, budget: int, strategy: str) -> list[int]:
             "both strategies label the same number of tweets: BATCH per round, ROUNDS rounds.",
         )
     if len(set(rows)) != len(rows):
-        _fail(f"picked['{strategy}'] picks a tweet twice.", "choose each round's batch from the tweets not labelled yet.")
+        hint = "choose each round's batch from the tweets not labelled yet"
+        if strategy == "margin":  # the usual causes: the labelled rows scored again, or positions taken for pool rows
+            hint += ": score X_pool[unlabelled] only, and map most_uncertain's positions back with unlabelled[positions]"
+        _fail(f"picked['{strategy}'] picks a tweet twice.", hint + ".")
     if min(rows) < 0 or max(rows) >= n_pool:
         _fail(f"picked['{strategy}'] holds row numbers outside the pool (0 .. {n_pool - 1}).", "pick positions in X_pool only.")
     return rows

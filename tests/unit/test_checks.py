@@ -1367,8 +1367,10 @@ def _active_learning_case(rounds=3, batch=4, seed=7, n_resamples=200, how="right
                 batch_rows = draw.choice(unlabelled, size=batch, replace=False)
             else:
                 model = fit_on([] if how == "stale model" else picked)
-                order = np.argsort(margins(model, unlabelled), kind="stable")
-                batch_rows = unlabelled[order[-batch:] if how == "most confident" else order[:batch]]
+                scored = np.arange(len(x_pool)) if how == "whole pool" else unlabelled
+                order = np.argsort(margins(model, scored), kind="stable")
+                chosen = order[-batch:] if how == "most confident" else order[:batch]
+                batch_rows = chosen if how == "positions kept" else scored[chosen]
             picked.extend(int(i) for i in batch_rows)
         picks[strategy] = picked
     predictions = {"base": fit_on(picks["random"]).predict(x_test), "chosen": fit_on(picks["margin"]).predict(x_test)}
@@ -1399,6 +1401,9 @@ def test_active_learning_experiment_replays_the_picks_and_rejects_wrong_protocol
     _rejects(check, _active_learning_case(how="most confident")[0], "smallest margins")
     _rejects(check, _active_learning_case(how="stale model")[0], "model of round 1")
     _rejects(check, _active_learning_case(how="seed-only predictions")[0], "margin picks")
+    # most_uncertain's positions index the unlabelled rows, not the pool; and labelled rows must not be scored again
+    _rejects(check, _active_learning_case(how="positions kept")[0], "twice", "unlabelled[positions]")
+    _rejects(check, _active_learning_case(how="whole pool")[0], "twice", "X_pool[unlabelled]")
     _rejects(check, {**right, "picked": {**right["picked"], "margin": right["picked"]["margin"][:-1]}}, "budget")
     twice = right["picked"]["random"][:-1] + right["picked"]["random"][:1]
     _rejects(check, {**right, "picked": {**right["picked"], "random": twice}}, "twice")
