@@ -278,10 +278,13 @@ def little_data_rows(
 
 
 def clear_crossover_k(intervals: dict) -> int | None:
-    """The smallest ``k`` from which every paired interval of (fine-tuned minus few-shot) lies above 0.
+    """The smallest ``k`` from which every paired interval of (treatment minus baseline) lies above 0.
+
+    Used for fine-tuned minus few-shot per examples-per-class ``k`` (lesson 14) and for fine-tuned minus
+    the base model per training-set size (lesson 13's pair and retrieval curves).
 
     Args:
-        intervals: ``{k: (low, high)}``, one 95 % interval of the difference per examples-per-class ``k``.
+        intervals: ``{k: (low, high)}``, one 95 % interval of the difference per ``k``.
 
     Returns:
         That ``k``, or None when the interval at the largest k still reaches 0 or below.

@@ -15,6 +15,7 @@ from ftcourse.baselines import tfidf_logreg
 from ftcourse.calibration import apply_temperature, ece, fit_temperature, probabilities_to_logits
 from ftcourse.classifier.metrics import tune_label_thresholds
 from ftcourse.course import verdict
+from ftcourse.datacentric import uncertainty
 from ftcourse.embedder.losses import REGISTRY
 from ftcourse.evaluation import bootstrap_ci, label_macro_f1, paired_bootstrap, retrieval_metrics
 from ftcourse.prepare import cross_split_duplicates
@@ -2106,8 +2107,8 @@ def check_most_uncertain(most_uncertain) -> None:
 
 
 def _margin_batch(probabilities, unlabelled: np.ndarray, k: int) -> set[int]:
-    ordered = np.sort(np.asarray(probabilities), axis=1)
-    return {int(i) for i in unlabelled[np.argsort(ordered[:, -1] - ordered[:, -2], kind="stable")[:k]]}
+    margin_uncertainty = uncertainty(probabilities, "margin")  # lesson 13's own margin: higher = less sure
+    return {int(i) for i in unlabelled[np.argsort(-margin_uncertainty, kind="stable")[:k]]}
 
 
 def _check_picks(picked, n_pool: int, budget: int, strategy: str) -> list[int]:

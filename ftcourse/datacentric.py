@@ -368,6 +368,12 @@ def neighbour_copies(train_vectors, candidate_vectors, min_similarity: float) ->
         threshold) and its cosine.
     """
     train, candidates = np.asarray(train_vectors, dtype=float), np.asarray(candidate_vectors, dtype=float)
+    for name, vectors in (("train_vectors", train), ("candidate_vectors", candidates)):
+        if vectors.ndim != 2:
+            raise DataError(
+                f"neighbour_copies: {name} has shape {vectors.shape}; it needs one row per text, (n_texts, dim). "
+                "Fix: pass model.encode(list_of_texts, normalize_embeddings=True), not the vector of a single text."
+            )
     if not len(candidates):
         raise DataError("neighbour_copies: there are no candidate texts to borrow from.")
     if train.shape[1] != candidates.shape[1]:

@@ -38,6 +38,9 @@ class Profile:
     retrieval_learning_rate: float = 1e-4  # lesson 07: a small dataset, few steps
     retrieval_max_seq_length: int = 32  # lesson 07: tokens kept per FAQ answer (answers run to 700 words)
     retrieval_extras: bool = False  # lesson 07: also train the batch-size, hard-negative and Matryoshka models
+    # lessons 07, 12, 13: compute MNRL with gradient caching, this many examples at a time (train_embedder's mini_batch_size):
+    # the same loss and gradients, with the activations of a mini-batch instead of the whole batch. None = plain MNRL.
+    retrieval_mini_batch_size: int | None = None
     sts_train_size: int | None = None  # lesson 05: STS-B training pairs per loss; None = all 5,749
     sts_dev_size: int | None = None  # lesson 05: STS-B dev pairs for the per-epoch evaluator; None = all 1,500
     sts_learning_rate: float = 2e-5  # lesson 05

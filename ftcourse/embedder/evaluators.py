@@ -9,10 +9,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ftcourse.data import load_dataset
 from ftcourse.errors import DataError
+from ftcourse.evaluation import retrieval_metrics
 
 
 @dataclass
@@ -56,6 +58,44 @@ class RetrievalTask:
             show_progress_bar=False,
             write_csv=False,
         )
+
+    @property
+    def query_texts(self) -> list[str]:
+        """The query texts, in the order of ``queries`` (the rows of every score matrix below)."""
+        return list(self.queries.values())
+
+    @property
+    def documents(self) -> list[str]:
+        """The document texts, in the order of ``corpus`` (the columns of every score matrix below)."""
+        return list(self.corpus.values())
+
+    @property
+    def relevant_positions(self) -> list[set[int]]:
+        """For each query, the column numbers of its relevant documents (what :func:`retrieval_metrics` takes)."""
+        column = {doc_id: j for j, doc_id in enumerate(self.corpus)}
+        return [{column[doc_id] for doc_id in self.relevant.get(query_id, ())} for query_id in self.queries]
+
+    def embed(self, model, query_batch_size: int = 64, document_batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised embeddings of the queries and of the documents (so ``q @ d.T`` is the cosine score matrix).
+
+        Documents get a smaller batch than queries: they are longer, and a CPU's memory grows with batch x length.
+        """
+        q = model.encode(self.query_texts, batch_size=query_batch_size, normalize_embeddings=True)
+        d = model.encode(self.documents, batch_size=document_batch_size, normalize_embeddings=True)
+        return np.asarray(q), np.asarray(d)
+
+    def per_query_metrics(self, model, ks: Sequence[int] = (10,)) -> pd.DataFrame:
+        """nDCG@k, MRR@k, Recall@k and MAP@k of ``model`` for each query (one row each, for bootstrap intervals).
+
+        Args:
+            model: anything with a sentence-transformers ``encode`` (the base model or a fine-tuned one).
+            ks: the cut-offs.
+
+        Returns:
+            The DataFrame of :func:`ftcourse.evaluation.retrieval_metrics` with ``per_query=True``.
+        """
+        q, d = self.embed(model)
+        return retrieval_metrics(q @ d.T, self.relevant_positions, ks=ks, per_query=True)
 
 
 def faq_retrieval_task(data_dir: str | os.PathLike | None = None) -> RetrievalTask:

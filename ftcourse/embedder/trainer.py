@@ -120,6 +120,10 @@ class EmbedderSettings:
     # With an evaluator and no metric_for_best_model this always happens: its metric name is known only after one call.
     evaluate_before: bool | None = None
     loss_kwargs: dict | None = None  # keyword arguments of the named loss, e.g. {"margin": 0.5}
+    # In-batch-negative ranking losses (mnrl, matryoshka_mnrl) only: compute the same loss and gradients with gradient caching
+    # (CachedMultipleNegativesRankingLoss), holding the activations of this many examples at a time instead of the whole batch.
+    # Memory falls with it; each step costs one more forward pass. None = the plain loss.
+    mini_batch_size: int | None = None
     metric_for_best_model: str | None = None  # default: the evaluator's primary metric, else eval_loss
     show_progress: bool = True  # tqdm bars; False trains quietly (the log file still has every value)
     device: str | None = None  # default: ftcourse.runtime.pick_device
@@ -282,8 +286,43 @@ def _model_and_loss(model_or_name, train_dataset, eval_dataset, loss, cfg: Embed
         if cfg.max_seq_length:
             model.max_seq_length = cfg.max_seq_length
     if loss_name is not None:
-        loss = make_loss(loss_name, model, train_dataset, **(cfg.loss_kwargs or {}))
+        loss_name, loss_kwargs = cached_form(loss_name, cfg.loss_kwargs or {}, cfg.mini_batch_size)
+        loss = make_loss(loss_name, model, train_dataset, **loss_kwargs)
+    elif cfg.mini_batch_size is not None:
+        raise UsageError(
+            "mini_batch_size needs a named loss ('mnrl' or 'matryoshka_mnrl'); a ready loss module is used as built."
+        )
     return model, loss, loss_name, batch_sampler or "batch_sampler"
+
+
+def cached_form(loss_name: str, loss_kwargs: dict, mini_batch_size: int | None) -> tuple[str, dict]:
+    """The gradient-cached form of an in-batch-negative ranking loss, with its mini-batch size.
+
+    Args:
+        loss_name: a registry name; ``mnrl`` and ``cached_mnrl`` become ``cached_mnrl``, ``matryoshka_mnrl`` keeps its
+            name with ``cached_mnrl`` inside.
+        loss_kwargs: the loss's other keyword arguments (kept).
+        mini_batch_size: examples embedded with gradients at a time; None returns the loss unchanged.
+
+    Returns:
+        ``(loss_name, loss_kwargs)`` for :func:`ftcourse.embedder.losses.make_loss`.
+
+    Raises:
+        UsageError: a mini-batch size for a loss without a cached form, or below 1.
+    """
+    if mini_batch_size is None:
+        return loss_name, loss_kwargs
+    if int(mini_batch_size) < 1:
+        raise UsageError(f"mini_batch_size must be a positive number of examples; got {mini_batch_size!r}.")
+    if loss_name in ("mnrl", "cached_mnrl"):
+        return "cached_mnrl", {**loss_kwargs, "mini_batch_size": int(mini_batch_size)}
+    if loss_name == "matryoshka_mnrl" and loss_kwargs.get("inner", "mnrl") in ("mnrl", "cached_mnrl"):
+        inner_kwargs = {**(loss_kwargs.get("inner_kwargs") or {}), "mini_batch_size": int(mini_batch_size)}
+        return loss_name, {**loss_kwargs, "inner": "cached_mnrl", "inner_kwargs": inner_kwargs}
+    raise UsageError(
+        f"mini_batch_size (gradient caching) has no form for the loss {loss_name!r}. "
+        "Fix: use it with 'mnrl' or 'matryoshka_mnrl', or leave it None."
+    )
 
 
 def _head_rate(loss, loss_name: str | None, rate: float) -> dict:
@@ -342,6 +381,7 @@ def _hyperparameters(cfg: EmbedderSettings, model, batch_sampler) -> dict:
         "weight_decay",
         "eval_steps",
         "seed",
+        "mini_batch_size",
         "report_to",
     )
     return {

@@ -232,6 +232,8 @@ def test_neighbour_copies_take_the_nearest_candidate_above_the_threshold():
         neighbour_copies(train, np.ones((2, 3)), 0.5)
     with pytest.raises(DataError, match="no candidate"):
         neighbour_copies(train, np.zeros((0, 2)), 0.5)
+    with pytest.raises(DataError, match="train_vectors has shape"):
+        neighbour_copies(train[0], candidates, 0.5)  # one text's vector instead of a matrix
 
 
 def test_active_learning_scores_only_the_candidates_asked_for():

@@ -155,3 +155,36 @@ def test_head_learning_rate_on_a_loss_without_a_head_is_refused(tiny_model, tmp_
         train_embedder(
             tiny_model, _scored_pairs(8), "cosent", output_dir=tmp_path, head_learning_rate=1e-3, save=False, show_progress=False
         )
+
+
+def test_mini_batch_size_trains_the_cached_form_of_mnrl_and_records_it(tiny_model, tmp_path):
+    pairs = pd.DataFrame(
+        {
+            "anchor": ["the cat", "a dog", "the film", "a movie"] * 2,
+            "positive": ["cat sat", "dog sat", "film good", "movie bad"] * 2,
+        }
+    )
+    _, history = train_embedder(
+        tiny_model, pairs, "mnrl", output_dir=tmp_path, batch_size=4, mini_batch_size=2, save=False, show_progress=False
+    )
+    info = json.loads((tmp_path / "training_info.json").read_text())
+    assert info["loss"] == "cached_mnrl" and info["hyperparameters"]["mini_batch_size"] == 2
+    assert history["loss"].notna().any()
+
+
+def test_cached_form_maps_ranking_losses_and_refuses_the_others():
+    from ftcourse.embedder.trainer import cached_form
+    from ftcourse.errors import UsageError
+
+    assert cached_form("mnrl", {"scale": 20.0}, None) == ("mnrl", {"scale": 20.0})
+    assert cached_form("mnrl", {"scale": 20.0}, 8) == ("cached_mnrl", {"scale": 20.0, "mini_batch_size": 8})
+    name, kwargs = cached_form("matryoshka_mnrl", {"matryoshka_dims": [8, 4]}, 16)
+    assert name == "matryoshka_mnrl" and kwargs == {
+        "matryoshka_dims": [8, 4],
+        "inner": "cached_mnrl",
+        "inner_kwargs": {"mini_batch_size": 16},
+    }
+    with pytest.raises(UsageError, match="no form for the loss 'cosent'"):
+        cached_form("cosent", {}, 8)
+    with pytest.raises(UsageError, match="positive"):
+        cached_form("mnrl", {}, 0)
