@@ -30,7 +30,7 @@ from course_runtime import record as record_runtime
 
 from ftcourse.course import EFFECT_KEYS, MAKING_REFERENCE_ENV, REFERENCE_DIR
 from ftcourse.files import write_json
-from ftcourse.notebooks import REPO_ROOT, render_html, run_notebook
+from ftcourse.notebooks import REPO_ROOT, STYLESHEET, render_html, run_notebook
 from ftcourse.runtime import pick_device
 
 HTML_DIR = REPO_ROOT / "docs" / "reference"
@@ -120,6 +120,14 @@ def render_page(executed: Path) -> Path:
                 f"bench/reference_runs.py --render-only {executed}."
             )
         HTML_DIR.mkdir(parents=True, exist_ok=True)
+        sheet, shared = page.parent / STYLESHEET, HTML_DIR / STYLESHEET
+        if sheet.is_file():  # every page links one copy of nbconvert's theme
+            if shared.is_file() and shared.read_bytes() != sheet.read_bytes():
+                raise SystemExit(
+                    f"{shared} differs from the styles nbconvert writes now (another nbconvert version?). "
+                    "Fix: render every reference page again (--render-only on each kept notebook), or compare the two files."
+                )
+            shared.write_bytes(sheet.read_bytes())
         target = HTML_DIR / f"{executed.stem}.html"
         target.write_bytes(page.read_bytes())
     return target

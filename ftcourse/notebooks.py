@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,16 +99,50 @@ def run_notebook(
     return NotebookRun(notebook, executed, output_dir, seconds, metrics)
 
 
+STYLESHEET = "notebook.css"  # nbconvert's theme, written once per folder instead of inlined in every page
+
+
 def render_html(executed: str | os.PathLike, html_dir: str | os.PathLike) -> Path:
-    """Render an executed notebook to ``html_dir/<stem>.html`` with nbconvert; returns the page's path."""
+    """Render an executed notebook to ``html_dir/<stem>.html`` with nbconvert; returns the page's path.
+
+    The theme's styles go to ``html_dir/notebook.css`` (:func:`share_stylesheet`), which every page links.
+    """
     from nbconvert import HTMLExporter
 
     html_dir = Path(html_dir)
     html_dir.mkdir(parents=True, exist_ok=True)
     body, _ = HTMLExporter().from_filename(str(executed))
     page = html_dir / (Path(executed).stem + ".html")
-    page.write_text(body, encoding="utf-8")
+    page.write_text(share_stylesheet(body, html_dir), encoding="utf-8")
     return page
+
+
+def share_stylesheet(page_html: str, html_dir: str | os.PathLike) -> str:
+    """Move the ``<style>`` blocks of a page's ``<head>`` to ``html_dir/notebook.css`` and link that file instead.
+
+    nbconvert inlines about 260 kB of theme CSS into every page, the same in each; a folder of pages then holds one copy.
+    Styles inside the body (a table's own CSS) stay where they are.
+
+    Args:
+        page_html: a page as nbconvert writes it.
+        html_dir: the folder the page will be written to.
+
+    Returns:
+        The page with one ``<link>`` in place of its head styles (unchanged when it has none). A ``notebook.css`` already in
+        ``html_dir`` is replaced: pages rendered there by another nbconvert version take the newer theme.
+    """
+    head_end = page_html.find("</head>")
+    head = page_html[:head_end] if head_end >= 0 else ""
+    blocks = re.findall(r"<style[^>]*>.*?</style>", head, flags=re.S)
+    if not blocks:
+        return page_html
+    css = "\n".join(re.sub(r"^<style[^>]*>|</style>$", "", block) for block in blocks)
+    (Path(html_dir) / STYLESHEET).write_text(css, encoding="utf-8")
+    first = head.find(blocks[0])
+    for block in blocks:
+        head = head.replace(block, "", 1)
+    head = head[:first] + f'<link rel="stylesheet" href="{STYLESHEET}"/>' + head[first:]
+    return head + page_html[head_end:]
 
 
 def write_index(runs: list[NotebookRun], html_dir: str | os.PathLike, profile: str) -> Path:

@@ -27,7 +27,8 @@ def test_run_notebook_injects_parameters_and_reads_metrics(tmp_path):
     assert run.metrics == {"profile": "full", "seed": 5, "x": 0.5}
     assert run.output_dir == (tmp_path / "outputs" / "01_tiny").resolve()
     page = notebooks.render_html(run.executed, tmp_path / "html")
-    assert "A tiny lesson" in page.read_text()
+    assert "A tiny lesson" in page.read_text() and 'href="notebook.css"' in page.read_text()
+    assert (tmp_path / "html" / "notebook.css").stat().st_size > 10_000  # nbconvert's theme, once per folder
     index = notebooks.write_index([run], tmp_path / "html", "full")
     assert 'href="01_tiny.html"' in index.read_text()
 
@@ -45,3 +46,20 @@ def test_lessons_are_listed_in_order_and_carry_parameters():
         assert not any(c.get("outputs") or c.get("execution_count") for c in nb.cells if c.cell_type == "code"), (
             f"{path.name} is committed with outputs"
         )
+
+
+def test_share_stylesheet_moves_head_styles_to_one_file(tmp_path):
+    page = (
+        "<html><head><title>t</title><style type='text/css'>a {color: red}</style><script>x</script>"
+        "<style>b {color: blue}</style></head><body><style>.table {}</style><p>text</p></body></html>"
+    )
+    shared = notebooks.share_stylesheet(page, tmp_path)
+    assert (tmp_path / notebooks.STYLESHEET).read_text() == "a {color: red}\nb {color: blue}"
+    head, body = shared.split("</head>")
+    assert "<style" not in head and head.count('<link rel="stylesheet" href="notebook.css"/>') == 1
+    assert head.index("<link") < head.index("<script>x</script>")  # where the first style was
+    assert body == "<body><style>.table {}</style><p>text</p></body></html>"  # a table's own styles stay
+    assert (
+        notebooks.share_stylesheet("<html><head></head><body></body></html>", tmp_path / "none")
+        == "<html><head></head><body></body></html>"
+    )
