@@ -216,4 +216,9 @@ def test_rendered_course_links_to_lessons(browser, tmp_path, data_dir):
     with _screenshot_on_failure(browser, tmp_path, "follow the lesson link"):
         link.click()
         wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "00 · Setup"))
+    # the theme comes from the folder's shared notebook.css: its variables are set only if the page found the file
+    theme_font = browser.execute_script(
+        "return getComputedStyle(document.documentElement).getPropertyValue('--jp-ui-font-size1')"
+    )
+    assert theme_font.strip(), "the page did not load notebook.css"
     browser.save_screenshot(str(tmp_path / "html_00_setup.png"))
