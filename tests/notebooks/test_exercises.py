@@ -1,12 +1,13 @@
 """Exercises are generated from solutions; solutions pass their checks; exercises stop at their first stub."""
 
+import hashlib
 import json
 
 import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from ftcourse.exercises import STUB, generate_exercises
+from ftcourse.exercises import MANIFEST, STUB, generate_exercises
 from ftcourse.notebooks import list_notebooks, run_notebook
 from tests.conftest import REPO_ROOT
 
@@ -44,6 +45,14 @@ def test_exercises_are_in_sync_with_solutions(tmp_path):
         fresh = json.loads((tmp_path / name).read_text())
         shipped = json.loads((REPO_ROOT / "exercises" / name).read_text())
         assert fresh == shipped, f"exercises/{name} differs from its solution: run `make exercises` and commit"
+    # The committed manifest knows every shipped exercise, so `make exercises` in a fresh checkout replaces them after a solution
+    # changes instead of taking them for a learner's work.
+    manifest = json.loads((REPO_ROOT / "exercises" / MANIFEST).read_text())
+    for name in committed:
+        digest = hashlib.sha256((REPO_ROOT / "exercises" / name).read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+        assert manifest.get(name) == digest, (
+            f"exercises/{MANIFEST} does not record exercises/{name}: run `make exercises` and commit"
+        )
 
 
 def test_exercises_contain_no_answers():
