@@ -267,8 +267,9 @@ FULL_ON_CPU: dict = {
     "fewshot_eval_size": 600,
     "setfit_max_pairs": 500,
     "lora_train_size": 2000,
-    # lessons 07, 12, 13: MNRL at batch 64 x 256 tokens peaked at 9.5 GiB on the FAQ pairs; its cached form, 16 examples at a time,
-    # at 3.4 GiB with the same nDCG@10 (0.741 vs 0.745) for about 1.6x the training time (bench/results/ranking_loss_memory.md)
+    # lessons 07, 12, 13: MNRL at batch 64 x 256 tokens peaked at 9.5 GiB on the FAQ pairs and 15.1 GiB on lesson 07's triplets; its
+    # cached form, 16 examples at a time, at 3.4-3.5 GiB with nDCG@10 within 0.008 (bench/results/ranking_loss_memory.md). Lesson 07's
+    # whole full run: 16.0 -> 4.1 GiB, lesson 12's 9.8 -> 4.0 GiB. The price is a second forward pass per step.
     "retrieval_mini_batch_size": 16,
     # lesson 13: one draw of the pair and retrieval curves (each point is a fine-tune; 5,749 STS-B pairs for two epochs alone take
     # minutes at one thread); the Davidson experiments keep their draws, they refit logistic regressions
