@@ -8,6 +8,7 @@ a seed, a batch-sampler choice, mixed precision on a GPU only, a JSONL training 
 
 from __future__ import annotations
 
+import numbers
 import os
 import shutil
 import time
@@ -312,12 +313,17 @@ def cached_form(loss_name: str, loss_kwargs: dict, mini_batch_size: int | None) 
     """
     if mini_batch_size is None:
         return loss_name, loss_kwargs
-    if int(mini_batch_size) < 1:
-        raise UsageError(f"mini_batch_size must be a positive number of examples; got {mini_batch_size!r}.")
+    # bool is an int to Python, and "16" or 16.5 would be silently coerced by int(): only a whole number passes
+    if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, numbers.Integral) or mini_batch_size < 1:
+        raise UsageError(
+            f"mini_batch_size must be a positive whole number of examples (for example 16); got {mini_batch_size!r}. "
+            "Fix: pass an int, or None for the plain loss."
+        )
+    size = int(mini_batch_size)
     if loss_name in ("mnrl", "cached_mnrl"):
-        return "cached_mnrl", {**loss_kwargs, "mini_batch_size": int(mini_batch_size)}
+        return "cached_mnrl", {**loss_kwargs, "mini_batch_size": size}
     if loss_name == "matryoshka_mnrl" and loss_kwargs.get("inner", "mnrl") in ("mnrl", "cached_mnrl"):
-        inner_kwargs = {**(loss_kwargs.get("inner_kwargs") or {}), "mini_batch_size": int(mini_batch_size)}
+        inner_kwargs = {**(loss_kwargs.get("inner_kwargs") or {}), "mini_batch_size": size}
         return loss_name, {**loss_kwargs, "inner": "cached_mnrl", "inner_kwargs": inner_kwargs}
     raise UsageError(
         f"mini_batch_size (gradient caching) has no form for the loss {loss_name!r}. "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,5 +187,7 @@ def test_cached_form_maps_ranking_losses_and_refuses_the_others():
     }
     with pytest.raises(UsageError, match="no form for the loss 'cosent'"):
         cached_form("cosent", {}, 8)
-    with pytest.raises(UsageError, match="positive"):
-        cached_form("mnrl", {}, 0)
+    for wrong in (0, "sixteen", "16", 16.5, True):
+        with pytest.raises(UsageError, match="positive whole number"):
+            cached_form("mnrl", {}, wrong)
+    assert cached_form("mnrl", {}, np.int64(8))[1] == {"mini_batch_size": 8}  # a whole number from numpy is fine
