@@ -3,7 +3,7 @@
 The numbers come from the lessons themselves, run in the full profile by bench/course_runtime.py
 (same code as the learner runs, same splits), so this script trains nothing: it reads
 bench/results/course_runtime_full.json and writes bench/results/quality_full.json and .md. The rows of the
-studies that train outside the lessons (bench/stsb_recipe.py, bench/davidson_full.py) are read from their results.
+studies that train outside the lessons (bench/stsb_recipe.py, bench/davidson_full.py, bench/jigsaw_cv.py) are read from their results.
 
 Run (after the full course run):
     HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/course_runtime.py --profile full
@@ -158,7 +158,7 @@ def rows_from(run: dict) -> list[dict]:
 
 
 def rows_from_studies() -> list[dict]:
-    """Rows from the quality studies that train outside the lessons (bench/stsb_recipe.py, bench/davidson_full.py)."""
+    """Rows from the quality studies that train outside the lessons (bench/stsb_recipe.py, davidson_full.py, jigsaw_cv.py)."""
     rows = []
     stsb = RESULTS / "stsb_recipe.json"
     if stsb.is_file():
@@ -177,10 +177,19 @@ def rows_from_studies() -> list[dict]:
                     "lesson": "bench/stsb_recipe.py",
                 }
             )
-    davidson = RESULTS / "davidson_full.json"
-    if davidson.is_file():
-        d = json.loads(davidson.read_text())
-        tfidf, tuned = d["models"]["TF-IDF + LR (class-weighted)"], d["models"]["fine-tuned MiniLM (class-weighted)"]
+    rows += davidson_rows(RESULTS / "davidson_full.json") + jigsaw_cv_rows(RESULTS / "jigsaw_cv.json")
+    return rows
+
+
+def davidson_rows(path: Path) -> list[dict]:
+    """bench/davidson_full.py: one block of rows per recipe it ran (older files held one class-weighted run)."""
+    if not path.is_file():
+        return []
+    saved = json.loads(path.read_text())
+    runs = saved["runs"] if "runs" in saved else {"2 epochs, lr 2e-05, inverse loss": saved}
+    rows = []
+    for recipe, d in runs.items():
+        models = {("TF-IDF" if name.startswith("TF-IDF") else "MiniLM"): rows for name, rows in d["models"].items()}
         data = f"{d['sizes']['train']} train / {d['sizes']['test']} test tweets, whole data, leakage-free split"
         for rule in ("argmax", "validation threshold"):
             for metric, label, anchor in (
@@ -192,13 +201,38 @@ def rows_from_studies() -> list[dict]:
                     {
                         "score": f"{label} ({rule})",
                         "data": data,
-                        "base or baseline": tfidf[rule][metric],
-                        "fine-tuned": tuned[rule][metric],
-                        "model": f"TF-IDF + LR vs MiniLM, both class-weighted; difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
+                        "base or baseline": models["TF-IDF"][rule][metric],
+                        "fine-tuned": models["MiniLM"][rule][metric],
+                        "model": f"class-weighted TF-IDF + LR vs MiniLM ({recipe}); difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
                         "anchor": anchor,
                         "lesson": "bench/davidson_full.py",
                     }
                 )
+    return rows
+
+
+def jigsaw_cv_rows(path: Path) -> list[dict]:
+    """bench/jigsaw_cv.py: macro PR-AUC and ROC-AUC on out-of-fold predictions for every comment of the sample."""
+    if not path.is_file():
+        return []
+    d = json.loads(path.read_text())
+    rows = []
+    for metric, label, anchor in (
+        ("macro_pr_auc", "Jigsaw sample macro PR-AUC, out of fold", "issue 20: a gain whose paired interval excludes 0"),
+        ("macro_roc_auc", "Jigsaw sample macro ROC-AUC, out of fold", ANCHORS["jigsaw"]),
+    ):
+        diff = d["fine_tuned_minus_tfidf"][metric]
+        rows.append(
+            {
+                "score": label,
+                "data": f"{d['comments']} comments, {d['folds']} folds, each scored once",
+                "base or baseline": d["pooled"]["TF-IDF + LR"][metric],
+                "fine-tuned": d["pooled"]["fine-tuned MiniLM"][metric],
+                "model": f"TF-IDF + LR vs fine-tuned MiniLM; difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
+                "anchor": anchor,
+                "lesson": "bench/jigsaw_cv.py",
+            }
+        )
     return rows
 
 
