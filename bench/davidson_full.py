@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
-import torch
+from conditions import measured_conditions
 from sklearn.metrics import f1_score
 
 from ftcourse.baselines import tfidf_logreg
@@ -133,11 +131,7 @@ def run(seed: int, epochs: float | None, max_rows: int | None, learning_rate: fl
         "models": table,
         "fine_tuned_minus_tfidf": differences,
         "seed": seed,
-        "threads": torch.get_num_threads(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "load_average_at_end": ", ".join(f"{x:.1f}" for x in os.getloadavg()),
-    }
+    } | measured_conditions()
 
 
 def load_runs() -> dict:

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from conditions import measured_conditions
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -136,11 +134,7 @@ def run(seed: int, folds: int, epochs: float | None, max_rows: int | None) -> di
         "fine_tuned_minus_tfidf": differences,
         "per_fold": per_fold,
         "seed": seed,
-        "threads": torch.get_num_threads(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "load_average_at_end": ", ".join(f"{x:.1f}" for x in os.getloadavg()),
-    }
+    } | measured_conditions()
 
 
 def write(result: dict) -> None:
