@@ -48,8 +48,46 @@ def pick_device() -> str:
     return "cpu"
 
 
+# Whether training on a CPU may use bfloat16 autocast (set by lesson_setup from the profile, or by use_cpu_bf16).
+_CPU_BF16 = {"wanted": False}
+
+
+def cpu_bf16_supported() -> bool:
+    """True when this CPU multiplies bfloat16 matrices natively (Intel AMX tiles or AVX512-BF16).
+
+    There, ``bench/results/cpu_bf16.md`` measures bfloat16 autocast training faster than fp32 with the same quality; on other
+    CPUs bfloat16 is emulated and slower, so it is never used there. torch has no public probe for these instruction sets
+    yet: its ``torch.cpu`` checks are read defensively.
+    """
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def use_cpu_bf16(wanted: bool) -> bool:
+    """Ask for bfloat16 autocast when training on a CPU that supports it (see :func:`cpu_bf16_supported`).
+
+    Args:
+        wanted: True to use it where supported; False for fp32 everywhere on a CPU (the default).
+
+    Returns:
+        Whether training on this CPU will now use bfloat16.
+    """
+    _CPU_BF16["wanted"] = bool(wanted)
+    return cpu_bf16_active()
+
+
+def cpu_bf16_active() -> bool:
+    """True when a CPU training run here uses bfloat16 autocast (asked for by :func:`use_cpu_bf16` and supported)."""
+    return _CPU_BF16["wanted"] and cpu_bf16_supported()
+
+
 def mixed_precision(device: str | None = None) -> dict[str, bool]:
-    """Trainer flags for mixed precision: bf16 where the GPU supports it, else fp16; none on CPU/MPS.
+    """Trainer flags for mixed precision: bf16 where the GPU supports it, else fp16; on a CPU, bf16 only when asked for.
+
+    A CPU trains in bfloat16 only after :func:`use_cpu_bf16` asked for it (``lesson_setup`` does so when the profile's
+    ``cpu_bf16`` is on) and the CPU supports it natively; MPS trains in fp32.
 
     Returns:
         ``{"bf16": bool, "fp16": bool}``, ready to pass to (SentenceTransformer)TrainingArguments.
@@ -57,6 +95,8 @@ def mixed_precision(device: str | None = None) -> dict[str, bool]:
     import torch
 
     device = device or pick_device()
+    if device == "cpu":
+        return {"bf16": cpu_bf16_active(), "fp16": False}
     if device != "cuda":
         return {"bf16": False, "fp16": False}
     bf16 = torch.cuda.is_bf16_supported()

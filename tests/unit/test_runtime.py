@@ -8,3 +8,26 @@ def test_device_and_precision_on_this_machine():
     assert device in {"cuda", "mps", "cpu"}
     precision = models.mixed_precision("cpu")
     assert precision == {"bf16": False, "fp16": False}
+
+
+def test_cpu_bf16_is_off_until_asked_for_and_only_where_supported(monkeypatch):
+    import torch
+
+    try:
+        assert models.mixed_precision("cpu") == {"bf16": False, "fp16": False}
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+        assert models.use_cpu_bf16(True) is True
+        assert models.mixed_precision("cpu") == {"bf16": True, "fp16": False}
+        assert models.mixed_precision("mps") == {"bf16": False, "fp16": False}  # MPS stays fp32 whatever is asked
+        # a CPU without native bfloat16 would emulate it, slower than fp32: asking changes nothing there
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+        assert models.cpu_bf16_supported() is False
+        assert models.use_cpu_bf16(True) is False
+        assert models.mixed_precision("cpu") == {"bf16": False, "fp16": False}
+        # a torch without the probes at all reads as unsupported, not as an error
+        monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+        monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
+        assert models.cpu_bf16_supported() is False
+    finally:
+        models.use_cpu_bf16(False)
