@@ -31,7 +31,8 @@ from course_runtime import record as record_runtime
 from ftcourse.course import EFFECT_KEYS, MAKING_REFERENCE_ENV, REFERENCE_DIR
 from ftcourse.files import write_json
 from ftcourse.notebooks import REPO_ROOT, STYLESHEET, render_html, run_notebook
-from ftcourse.runtime import pick_device
+from ftcourse.profiles import get_profile
+from ftcourse.runtime import cpu_bf16_supported, mixed_precision, pick_device
 
 HTML_DIR = REPO_ROOT / "docs" / "reference"
 MAX_HTML_BYTES = 1_500_000
@@ -49,6 +50,15 @@ def _commit() -> str:
 
 
 KEPT_DIR = REPO_ROOT / "build" / "reference"  # executed notebooks, kept so that an hour's run is never lost to its page
+
+
+def training_precision(profile: str) -> str:
+    """What the lesson's kernel trains in: the profile's ``cpu_bf16`` on a CPU with native bfloat16, else the device's own."""
+    device = pick_device()
+    if device == "cpu":
+        return "bf16 autocast" if get_profile(profile, device=device).cpu_bf16 and cpu_bf16_supported() else "fp32"
+    precision = mixed_precision(device)
+    return "bf16" if precision["bf16"] else "fp16" if precision["fp16"] else "fp32"
 
 
 def reference_run(notebook: Path, profile: str = "full") -> Path:
@@ -75,17 +85,16 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         **{key: effect[key] for key in EFFECT_KEYS},
         "profile": profile,
         "device": pick_device(),
+        "training_precision": training_precision(profile),
         "commit": _commit(),
         "seconds": round(seconds),
         "peak_kernel_rss_mib": round(peak.mib),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
     }
     threads = os.environ.get("OMP_NUM_THREADS")
-    note = (
-        f"reference run (bench/reference_runs.py), OMP_NUM_THREADS={threads}"
-        if threads
-        else "reference run (bench/reference_runs.py)"
-    )
+    note = "reference run (bench/reference_runs.py)" + (f", OMP_NUM_THREADS={threads}" if threads else "")
+    if record["training_precision"] == "bf16 autocast":
+        note += ", training in bfloat16 autocast (cpu_bf16)"
     measured = {
         "seconds": round(seconds, 1),
         "peak_kernel_rss_mib": round(peak.mib, 1),

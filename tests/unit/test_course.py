@@ -20,6 +20,25 @@ def test_lesson_setup_creates_output_and_overrides(tmp_path):
     assert out.is_dir() and profile.train_size == 10
 
 
+def test_lesson_setup_sets_the_training_precision_from_the_profile(tmp_path, monkeypatch):
+    import torch
+
+    from ftcourse import runtime
+    from ftcourse.profiles import FULL_ON_CPU
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    try:
+        profile, _ = course.lesson_setup("fast", 1, tmp_path / "a")
+        assert not profile.cpu_bf16 and runtime.mixed_precision("cpu")["bf16"] is False  # CI's runs stay fp32
+        profile, _ = course.lesson_setup("fast", 1, tmp_path / "b", cpu_bf16=True)
+        assert runtime.mixed_precision("cpu")["bf16"] is True
+        course.lesson_setup("fast", 1, tmp_path / "c")  # a later lesson in the same kernel does not inherit it
+        assert runtime.mixed_precision("cpu")["bf16"] is False
+        assert course.lesson_setup("full", 1, tmp_path / "d")[0].cpu_bf16 is FULL_ON_CPU["cpu_bf16"] or runtime.pick_device() == "cuda"
+    finally:
+        runtime.use_cpu_bf16(False)
+
+
 def _effect(treatment_right: float, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, 400)
