@@ -78,8 +78,14 @@ def use_cpu_bf16(wanted: bool) -> bool:
     return cpu_bf16_active()
 
 
+CPU_BF16_ENV = "FTCOURSE_CPU_BF16"  # "0": fp32 on a CPU whatever the profile asks (a before/after measurement, a suspect result)
+
+
 def cpu_bf16_active() -> bool:
-    """True when a CPU training run here uses bfloat16 autocast (asked for by :func:`use_cpu_bf16` and supported)."""
+    """True when a CPU training run here uses bfloat16 autocast: asked for by :func:`use_cpu_bf16`, supported, and not
+    switched off with ``FTCOURSE_CPU_BF16=0`` in the environment."""
+    if os.environ.get(CPU_BF16_ENV, "").strip() == "0":
+        return False
     return _CPU_BF16["wanted"] and cpu_bf16_supported()
 
 

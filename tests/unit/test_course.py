@@ -34,7 +34,10 @@ def test_lesson_setup_sets_the_training_precision_from_the_profile(tmp_path, mon
         assert runtime.mixed_precision("cpu")["bf16"] is True
         course.lesson_setup("fast", 1, tmp_path / "c")  # a later lesson in the same kernel does not inherit it
         assert runtime.mixed_precision("cpu")["bf16"] is False
-        assert course.lesson_setup("full", 1, tmp_path / "d")[0].cpu_bf16 is FULL_ON_CPU["cpu_bf16"] or runtime.pick_device() == "cuda"
+        assert (
+            course.lesson_setup("full", 1, tmp_path / "d")[0].cpu_bf16 is FULL_ON_CPU["cpu_bf16"]
+            or runtime.pick_device() == "cuda"
+        )
     finally:
         runtime.use_cpu_bf16(False)
 

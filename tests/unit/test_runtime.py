@@ -19,6 +19,9 @@ def test_cpu_bf16_is_off_until_asked_for_and_only_where_supported(monkeypatch):
         assert models.use_cpu_bf16(True) is True
         assert models.mixed_precision("cpu") == {"bf16": True, "fp16": False}
         assert models.mixed_precision("mps") == {"bf16": False, "fp16": False}  # MPS stays fp32 whatever is asked
+        monkeypatch.setenv("FTCOURSE_CPU_BF16", "0")  # the environment can switch it off for a before/after run
+        assert models.mixed_precision("cpu") == {"bf16": False, "fp16": False}
+        monkeypatch.delenv("FTCOURSE_CPU_BF16")
         # a CPU without native bfloat16 would emulate it, slower than fp32: asking changes nothing there
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
