@@ -8,7 +8,7 @@ from importlib import metadata
 
 from ftcourse.data import candidate_dirs
 from ftcourse.models import BASE_MODEL, hub_available, resolve_model
-from ftcourse.runtime import mixed_precision, pick_device
+from ftcourse.runtime import cpu_bf16_supported, mixed_precision, pick_device
 
 
 def package_versions(
@@ -43,7 +43,13 @@ def environment_report() -> dict[str, str]:
     report = {"python": platform.python_version(), "platform": platform.platform()}
     report.update(package_versions())
     report["device"] = device + (f" ({torch.cuda.get_device_name(0)})" if device == "cuda" else "")
-    report["mixed precision"] = "bf16" if precision["bf16"] else "fp16" if precision["fp16"] else "off (CPU/MPS: fp32)"
+    if device == "cpu":
+        native = "this CPU has native bfloat16" if cpu_bf16_supported() else "no native bfloat16 on this CPU"
+        report["mixed precision"] = (
+            "bf16 autocast" if precision["bf16"] else "off: fp32"
+        ) + f" ({native}; the profile's cpu_bf16 decides)"
+    else:
+        report["mixed precision"] = "bf16" if precision["bf16"] else "fp16" if precision["fp16"] else "off (MPS: fp32)"
     report["torch threads"] = str(torch.get_num_threads())
     report["HF_HUB_OFFLINE"] = os.environ.get("HF_HUB_OFFLINE", "")
     report["hub available"] = str(hub_available())
