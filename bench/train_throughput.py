@@ -349,6 +349,10 @@ def main(argv=None):
         "",
         f"Machine: {results['machine']}. Same model, {TRAIN_ROWS} Jigsaw comments, {STEPS} steps of {BATCH}.",
         "",
+        "These three training recipes cut texts at different lengths (128 against 512 tokens), so their ratio is mostly "
+        "truncation, not speed. For recipes compared at the same max_length, and against this machine's matmul limit, read "
+        "`train_speed.md` (`bench/train_speed.py`); this file's inference part stands.",
+        "",
         "| recipe | examples/s | train s | peak RSS delta (MiB) |",
         "|---|---|---|---|",
         *(
