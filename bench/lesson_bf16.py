@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from conditions import measured_conditions
 from course_runtime import PeakKernelMemory
+from course_runtime import record as record_runtime
 
 from ftcourse.notebooks import run_notebook
 from ftcourse.runtime import CPU_BF16_ENV, cpu_bf16_supported
@@ -44,6 +45,7 @@ def run_lesson(notebook: Path, precision_env: str) -> dict:
         "effect": {
             k: effect.get(k) for k in ("metric", "baseline", "treatment", "baseline_score", "treatment_score", "difference_ci")
         },
+        "metrics": run.metrics,
     }
 
 
@@ -81,6 +83,7 @@ def write(results: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--record", action="store_true", help="also write each bf16 run into bench/results/course_runtime_full")
     args = parser.parse_args()
     if not cpu_bf16_supported():
         raise SystemExit("This CPU has no native bfloat16 (AMX or AVX512-BF16): nothing to compare.")
@@ -90,6 +93,15 @@ def main() -> None:
         runs = {name: run_lesson(notebook, env) for name, env in PRECISIONS.items()}
         results["lessons"][notebook.stem] = {"runs": runs, "torch": torch.__version__} | measured_conditions()
         write(results)
+        if args.record:  # the bf16 run is the full profile as it now is: its row in course_runtime_full
+            bf16 = runs["bf16 autocast"]
+            threads = results["lessons"][notebook.stem]["threads"]
+            record_runtime(
+                notebook.stem, "full",
+                {"seconds": bf16["seconds"], "peak_kernel_rss_mib": bf16["peak_kernel_rss_mib"], "ok": True, "error": None, "metrics": bf16["metrics"]},
+                f"bench/lesson_bf16.py, bfloat16 autocast (cpu_bf16), {threads} thread(s), run right after the same lesson in fp32 "
+                f"({runs['fp32']['seconds'] / 60:.1f} min); load {bf16['load_average_at_start']} at the start",
+            )  # fmt: skip
     print((RESULTS / "lesson_bf16.md").read_text())
 
 
