@@ -276,7 +276,8 @@ FULL_ON_CPU: dict = {
     "retrieval_mini_batch_size": 16,
     # every lesson, on a CPU with AMX or AVX512-BF16 (elsewhere it changes nothing): bfloat16 autocast trained lesson 01's classifier
     # 1.40x and an STS-B embedder 1.60x faster than fp32, with the same test scores (macro-F1 0.665 / 0.664, Spearman 0.8480 /
-    # 0.8480; bench/results/cpu_bf16.md, one thread)
+    # 0.8480; bench/results/cpu_bf16.md, one thread); whole lessons at two threads: 10 4.7 -> 3.6 min, 07 12.7 -> 11.1 min, their
+    # effects unchanged to three decimals (bench/results/lesson_bf16.md)
     "cpu_bf16": True,
     # lesson 13: one draw of the pair and retrieval curves (each point is a fine-tune; 5,749 STS-B pairs for two epochs alone take
     # minutes at one thread); the Davidson experiments keep their draws, they refit logistic regressions
