@@ -470,7 +470,10 @@ def load_dataset(name: str, split: str | None = None, data_dir: str | os.PathLik
 
 
 def _load_from_hub(spec: DatasetSpec, splits: list[str]) -> dict[str, pd.DataFrame]:
-    searched = ", ".join(f"{origin}: {path}" for origin, path in candidate_dirs())
+    searched = ", ".join(
+        f"{origin}: {path}" + ("" if path.is_absolute() else f" = {path.resolve()}, read from the current folder")
+        for origin, path in candidate_dirs()
+    )
     if spec.hub is None or not hub_available():
         how = (
             spec.manual or f"go online (unset HF_HUB_OFFLINE) to fetch {spec.hub[0]!r} from the Hugging Face Hub"
@@ -479,7 +482,7 @@ def _load_from_hub(spec: DatasetSpec, splits: list[str]) -> dict[str, pd.DataFra
         )
         raise DataError(
             f"Dataset {spec.name!r}: no local copy of {spec.folder}/ found (searched {searched}). "
-            f"Fix: set FTCOURSE_DATA_DIR to the folder that contains {spec.folder}/ (in this repo's CI: ../shared/data)"
+            f"Fix: set FTCOURSE_DATA_DIR to the absolute path of the folder that contains {spec.folder}/ (in this repo's CI: ../shared/data)"
             + (f", or {how}" if how else "")
             + "."
         )

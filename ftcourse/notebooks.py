@@ -7,11 +7,15 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ftcourse.errors import DataError, UsageError
 from ftcourse.files import check_output
+
+DATA_DIR_ENV = "FTCOURSE_DATA_DIR"  # where ftcourse.data looks for the datasets (its second place, after an argument)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +50,24 @@ def notebook_title(path: str | os.PathLike) -> str:
                 if line.startswith("#"):
                     return line.lstrip("#").strip()
     return Path(path).stem
+
+
+@contextmanager
+def absolute_data_dir() -> Iterator[None]:
+    """While it is open, a relative ``FTCOURSE_DATA_DIR`` is made absolute from the current folder.
+
+    A kernel runs in its notebook's folder: ``FTCOURSE_DATA_DIR=../shared/data`` given at the repository root would
+    otherwise be read from ``notebooks/`` there and find nothing. The kernel inherits the absolute form; the variable is
+    restored on exit.
+    """
+    given = os.environ.get(DATA_DIR_ENV)
+    if given and not Path(given).expanduser().is_absolute():
+        os.environ[DATA_DIR_ENV] = str(Path(given).expanduser().resolve())
+    try:
+        yield
+    finally:
+        if given is not None:
+            os.environ[DATA_DIR_ENV] = given
 
 
 def run_notebook(
@@ -83,16 +105,17 @@ def run_notebook(
     output_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"PROFILE": profile, "SEED": seed, "OUTPUT_DIR": str(output_dir), **(extra_parameters or {})}
     start = time.perf_counter()
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters=parameters,
-        kernel_name=kernel_name,
-        language="python",  # a notebook saved without a kernelspec runs in the course's Python kernel
-        cwd=str(notebook.parent),
-        progress_bar=False,
-        execution_timeout=timeout,
-    )
+    with absolute_data_dir():
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            language="python",  # a notebook saved without a kernelspec runs in the course's Python kernel
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
     seconds = time.perf_counter() - start
     metrics_path = output_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}

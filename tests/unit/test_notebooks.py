@@ -1,3 +1,5 @@
+import os
+
 import nbformat
 import pytest
 
@@ -63,3 +65,17 @@ def test_share_stylesheet_moves_head_styles_to_one_file(tmp_path):
         notebooks.share_stylesheet("<html><head></head><body></body></html>", tmp_path / "none")
         == "<html><head></head><body></body></html>"
     )
+
+
+def test_a_relative_data_dir_reaches_the_kernel_as_an_absolute_path(tmp_path, monkeypatch):
+    # a kernel runs in its notebook's folder: "../shared/data" given at the repository root must not be read from there
+    from ftcourse.notebooks import absolute_data_dir
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FTCOURSE_DATA_DIR", "shared/data")
+    with absolute_data_dir():
+        assert os.environ["FTCOURSE_DATA_DIR"] == str(tmp_path.resolve() / "shared" / "data")
+    assert os.environ["FTCOURSE_DATA_DIR"] == "shared/data"
+    monkeypatch.setenv("FTCOURSE_DATA_DIR", str(tmp_path))
+    with absolute_data_dir():
+        assert os.environ["FTCOURSE_DATA_DIR"] == str(tmp_path)
