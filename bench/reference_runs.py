@@ -32,7 +32,7 @@ from ftcourse.course import EFFECT_KEYS, MAKING_REFERENCE_ENV, REFERENCE_DIR
 from ftcourse.files import write_json
 from ftcourse.notebooks import REPO_ROOT, STYLESHEET, render_html, run_notebook
 from ftcourse.profiles import get_profile
-from ftcourse.runtime import CPU_BF16_ENV, cpu_bf16_supported, mixed_precision, pick_device
+from ftcourse.runtime import mixed_precision, pick_device, use_cpu_bf16
 
 HTML_DIR = REPO_ROOT / "docs" / "reference"
 MAX_HTML_BYTES = 1_500_000
@@ -55,10 +55,10 @@ KEPT_DIR = REPO_ROOT / "build" / "reference"  # executed notebooks, kept so that
 def training_precision(profile: str) -> str:
     """What the lesson's kernel trains in: the profile's ``cpu_bf16`` on a CPU with native bfloat16, else the device's own."""
     device = pick_device()
-    if device == "cpu":
-        wanted = get_profile(profile, device=device).cpu_bf16 and os.environ.get(CPU_BF16_ENV, "").strip() != "0"
-        return "bf16 autocast" if wanted and cpu_bf16_supported() else "fp32"
+    use_cpu_bf16(get_profile(profile, device=device).cpu_bf16)  # as the kernel's lesson_setup will, so the same rule decides
     precision = mixed_precision(device)
+    if device == "cpu":
+        return "bf16 autocast" if precision["bf16"] else "fp32"
     return "bf16" if precision["bf16"] else "fp16" if precision["fp16"] else "fp32"
 
 

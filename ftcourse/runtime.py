@@ -11,6 +11,8 @@ import random
 
 import numpy as np
 
+from ftcourse.errors import UsageError
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (CPU and GPU) so that a run can be repeated.
@@ -55,9 +57,9 @@ _CPU_BF16 = {"wanted": False}
 def cpu_bf16_supported() -> bool:
     """True when this CPU multiplies bfloat16 matrices natively (Intel AMX tiles or AVX512-BF16).
 
-    There, ``bench/results/cpu_bf16.md`` measures bfloat16 autocast training faster than fp32 with the same quality; on other
-    CPUs bfloat16 is emulated and slower, so it is never used there. torch has no public probe for these instruction sets
-    yet: its ``torch.cpu`` checks are read defensively.
+    There, ``bench/results/cpu_bf16.md`` measures bfloat16 autocast training faster than fp32 with the same quality. Other
+    CPUs have no bfloat16 matrix instructions and were not measured, so it is not used there. torch has no public probe for
+    these instruction sets yet: its ``torch.cpu`` checks are read defensively.
     """
     import torch
 
@@ -79,12 +81,23 @@ def use_cpu_bf16(wanted: bool) -> bool:
 
 
 CPU_BF16_ENV = "FTCOURSE_CPU_BF16"  # "0": fp32 on a CPU whatever the profile asks (a before/after measurement, a suspect result)
+_OFF, _ON = {"0", "false", "off", "no"}, {"", "1", "true", "on", "yes"}
 
 
 def cpu_bf16_active() -> bool:
     """True when a CPU training run here uses bfloat16 autocast: asked for by :func:`use_cpu_bf16`, supported, and not
-    switched off with ``FTCOURSE_CPU_BF16=0`` in the environment."""
-    if os.environ.get(CPU_BF16_ENV, "").strip() == "0":
+    switched off with ``FTCOURSE_CPU_BF16=0`` in the environment.
+
+    Raises:
+        UsageError: ``FTCOURSE_CPU_BF16`` holds something other than 0/1 (or false/true, off/on, no/yes).
+    """
+    setting = os.environ.get(CPU_BF16_ENV, "").strip().lower()
+    if setting not in _OFF | _ON:
+        raise UsageError(
+            f"{CPU_BF16_ENV}={os.environ[CPU_BF16_ENV]!r} is not understood. Fix: set it to 0 to train in fp32 on a CPU, "
+            "or unset it to let the profile's cpu_bf16 decide."
+        )
+    if setting in _OFF:
         return False
     return _CPU_BF16["wanted"] and cpu_bf16_supported()
 

@@ -1,5 +1,7 @@
 """Seeds, device and precision (ftcourse.runtime)."""
 
+import pytest
+
 from ftcourse import runtime as models
 
 
@@ -21,6 +23,15 @@ def test_cpu_bf16_is_off_until_asked_for_and_only_where_supported(monkeypatch):
         assert models.mixed_precision("mps") == {"bf16": False, "fp16": False}  # MPS stays fp32 whatever is asked
         monkeypatch.setenv("FTCOURSE_CPU_BF16", "0")  # the environment can switch it off for a before/after run
         assert models.mixed_precision("cpu") == {"bf16": False, "fp16": False}
+        monkeypatch.setenv("FTCOURSE_CPU_BF16", "off")
+        assert models.mixed_precision("cpu")["bf16"] is False  # "off" means off, not "set, so on"
+        monkeypatch.setenv("FTCOURSE_CPU_BF16", "1")
+        assert models.mixed_precision("cpu")["bf16"] is True
+        monkeypatch.setenv("FTCOURSE_CPU_BF16", "fp32")
+        from ftcourse.errors import UsageError
+
+        with pytest.raises(UsageError, match="FTCOURSE_CPU_BF16='fp32' is not understood.*set it to 0"):
+            models.mixed_precision("cpu")
         monkeypatch.delenv("FTCOURSE_CPU_BF16")
         # a CPU without native bfloat16 would emulate it, slower than fp32: asking changes nothing there
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
