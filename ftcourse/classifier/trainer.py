@@ -9,7 +9,8 @@ The recipe (one place, used by lesson 10, the CLI and anyone importing the packa
   macro ROC-AUC (multi-label) or macro-F1 (single-label), the best checkpoint reloaded at the end;
 * optional class weighting (inverse-frequency ``pos_weight`` for BCE, class weights for cross-entropy,
   both from :mod:`ftcourse.classifier.losses`) or any loss module (e.g. a focal loss);
-* tokenised once, padded per batch, batches grouped by length; fp16/bf16 only on a GPU;
+* tokenised once, padded per batch, batches grouped by length; mixed precision from
+  :func:`ftcourse.runtime.mixed_precision` (fp16/bf16 on a GPU, bf16 autocast on a CPU only when asked for);
 * a JSONL log, resumable checkpoints, and the artefacts a user needs to ship the model.
 
 Artefacts written to ``output_dir`` (when ``save=True``): the model and tokenizer (safetensors),
