@@ -41,7 +41,8 @@ MAX_HTML_BYTES = 1_500_000
 def _commit() -> str:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no", "ftcourse", "notebooks"],
+        # the reference runs' own outputs do not count: a second lesson in one call would otherwise read as uncommitted code
+        ["git", "status", "--porcelain", "--untracked-files=no", "ftcourse", "notebooks", ":!notebooks/reference"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
