@@ -245,7 +245,7 @@ PROFILES: dict[str, Profile] = {
 
 
 # The full profile without a CUDA GPU: the whole data where it fits, otherwise the largest slice
-# that keeps a notebook under about 30 minutes on two CPU cores (measured: bench/results/course_runtime_full.md).
+# that keeps a notebook under about 25 minutes on two CPU cores (measured: bench/results/course_runtime_full.md).
 FULL_ON_CPU: dict = {
     "epochs": 2,
     "train_size": 4000,  # lessons 01 and 02: Davidson fine-tunes run at about 30 tweets/s on two cores
@@ -259,7 +259,7 @@ FULL_ON_CPU: dict = {
     "sts_epochs": 1,
     "sts_learning_rate": 5e-5,
     # lesson 12: on a CPU every reranked candidate costs a forward pass per query; 128 tokens and k <= 20 keep it to minutes
-    # (estimated from the fast run's per-pair time, not yet measured as a full run)
+    # (its full run: 9.4 min at two threads in bfloat16 autocast, bench/results/course_runtime_full.md)
     "rerank_max_length": 128,
     "rerank_top_ks": (5, 10, 20),
     "rerank_latency_queries": 48,
@@ -289,7 +289,8 @@ def get_profile(name: str = "fast", device: str | None = None, **overrides) -> P
     """Return the named profile, with any non-None keyword overriding one of its fields.
 
     ``full`` on a CUDA GPU uses the whole data; on a CPU (or Apple MPS) it takes the sizes in
-    :data:`FULL_ON_CPU`, so that each notebook still finishes in about half an hour on a laptop.
+    :data:`FULL_ON_CPU`, so that each notebook finishes in under about 25 minutes on two CPU cores (measured:
+    ``bench/results/course_runtime_full.md``).
 
     Args:
         name: ``"fast"`` or ``"full"``.
