@@ -15,8 +15,12 @@ weights, ``L`` layers of width ``d``: the weight multiplies plus attention's two
 times that. Achieved GFLOP/s = that work / the measured time; its share of the matmul limit says how much is left.
 Inference (``predict_proba``, length-sorted batches of 64) is scored the same way, forward only.
 
-Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_speed.py [--threads 2] [--lengths 128 256]
-Writes bench/results/train_speed.json and .md.
+With ``--cpu-bf16`` every recipe trains in bfloat16 autocast (weights and optimiser in fp32, as the full profile does on a
+CPU with AMX or AVX512-BF16), inference is timed both as ``predict_proba`` runs it (fp32) and under autocast, and the limit
+is measured in both precisions: the achieved GFLOP/s are set against each.
+
+Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_speed.py [--threads 2] [--lengths 128 256] [--cpu-bf16]
+Writes bench/results/train_speed.json and .md (train_speed_bf16.* with --cpu-bf16).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import torch
 from ftcourse.data import JIGSAW_LABELS, load_dataset
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.predict import from_training, predict_proba
+from ftcourse.runtime import use_cpu_bf16
 from ftcourse.train import train_classifier
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -62,8 +67,8 @@ def forward_gflops(shapes: list[tuple[int, int]], shape: dict) -> float:
     return total / 1e9
 
 
-def matmul_limit(threads: int) -> dict:
-    """Best fp32 GEMM throughput (GFLOP/s) over square sizes and one training-shaped product, at ``threads`` threads."""
+def matmul_limit(threads: int, dtype: torch.dtype = torch.float32) -> dict:
+    """Best GEMM throughput (GFLOP/s) in ``dtype`` over square sizes and one training-shaped product, at ``threads`` threads."""
     torch.set_num_threads(threads)
     best = {}
     for name, (m, k, n) in {
@@ -72,7 +77,7 @@ def matmul_limit(threads: int) -> dict:
         "square 2048": (2048, 2048, 2048),
         "feed-forward (16 x 128 tokens) x 384 x 1536": (2048, 384, 1536),
     }.items():
-        a, b = torch.randn(m, k), torch.randn(k, n)
+        a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
         a @ b  # warm-up
         reps, started = 0, time.perf_counter()
         while time.perf_counter() - started < 1.5:
@@ -113,7 +118,7 @@ def run_ours(train, max_length: int, folder: Path):
     return seconds, list(shapes)[:STEPS], trained
 
 
-def run_bare_trainer(train, max_length: int, folder: Path):
+def run_bare_trainer(train, max_length: int, folder: Path, bf16: bool = False):
     from datasets import Dataset
     from transformers import (
         AutoModelForSequenceClassification,
@@ -132,7 +137,7 @@ def run_bare_trainer(train, max_length: int, folder: Path):
     data = data.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True, remove_columns=["text"])
     args = TrainingArguments(
         output_dir=str(folder), per_device_train_batch_size=BATCH, max_steps=STEPS, seed=SEED, report_to="none",
-        save_strategy="no", disable_tqdm=True, use_cpu=True,
+        save_strategy="no", disable_tqdm=True, use_cpu=True, bf16=bf16,
     )  # fmt: skip
     trainer = Trainer(
         model=model, args=args, train_dataset=data, processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer)
@@ -142,7 +147,7 @@ def run_bare_trainer(train, max_length: int, folder: Path):
     return output.metrics["train_runtime"], list(shapes)
 
 
-def run_plain_loop(train, max_length: int):
+def run_plain_loop(train, max_length: int, bf16: bool = False):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     path = resolve_model(BASE_MODEL)
@@ -157,7 +162,9 @@ def run_plain_loop(train, max_length: int):
     for step in range(STEPS):
         rows = slice(step * BATCH, (step + 1) * BATCH)
         batch = tokenizer(texts[rows], padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(**batch).logits, labels[rows])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(**batch).logits
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), labels[rows])
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -173,9 +180,11 @@ def inference_shapes(texts: list[str], max_length: int, batch_size: int = 64) ->
     return [(len(chunk), int(chunk.max())) for chunk in np.array_split(lengths, range(batch_size, len(lengths), batch_size))]
 
 
-def row(name: str, seconds: float, shapes, real_tokens: int, shape: dict, limit: float, training: bool = True) -> dict:
+def row(name: str, seconds: float, shapes, real_tokens: int, shape: dict, limit: float, training: bool = True,
+        bf16_limit: float | None = None) -> dict:  # fmt: skip
     work = forward_gflops(shapes, shape) * (3 if training else 1)
     computed = sum(s * t for s, t in shapes)
+    extra = {"share_of_bf16_limit": round(work / seconds / bf16_limit, 3)} if bf16_limit else {}
     return {
         "recipe": name,
         "seconds": round(seconds, 2),
@@ -185,6 +194,7 @@ def row(name: str, seconds: float, shapes, real_tokens: int, shape: dict, limit:
         "gflop": round(work, 1),
         "gflops_per_s": round(work / seconds, 1),
         "share_of_limit": round(work / seconds / limit, 3),
+        **extra,
     }
 
 
@@ -192,11 +202,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--lengths", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--cpu-bf16", action="store_true", help="train every recipe in bfloat16 autocast; set both limits")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.cpu_bf16 and not use_cpu_bf16(True):
+        raise SystemExit("--cpu-bf16: this CPU has no native bfloat16 (AMX or AVX512-BF16); nothing to measure.")
+    bf16 = args.cpu_bf16
     df = load_dataset("jigsaw-sample", "train").sample(ROWS, random_state=SEED).reset_index(drop=True)
     texts = df["text"].tolist()
     shape, limit = model_shape(), matmul_limit(args.threads)
+    bf16_limit = matmul_limit(args.threads, torch.bfloat16) if bf16 else None
+    limits = {"limit": limit["limit_gflops"], "bf16_limit": bf16_limit["limit_gflops"] if bf16 else None}
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(BASE_MODEL))
@@ -205,44 +221,59 @@ def main(argv=None) -> None:
         "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}",
         "setup": {"rows": ROWS, "batch_size": BATCH, "steps": STEPS, "model": BASE_MODEL, **shape},
         "matmul": limit,
+        "precision": "bf16 autocast" if bf16 else "fp32",
+        **({"matmul_bf16": bf16_limit} if bf16 else {}),
         "runs": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         for max_length in args.lengths:
             real = int(np.minimum(full_lengths, max_length).sum())
             seconds, shapes, trained = run_ours(df, max_length, Path(tmp) / f"ours{max_length}")
-            ours = row("ours (train_classifier)", seconds, shapes, real, shape, limit["limit_gflops"])
-            bare = row("bare Trainer + padding collator", *run_bare_trainer(df, max_length, Path(tmp) / f"bare{max_length}"), real, shape,
-                       limit["limit_gflops"])  # fmt: skip
-            plain = row(f"plain loop padded to {max_length}", *run_plain_loop(df, max_length), real, shape, limit["limit_gflops"])
-            started = time.perf_counter()
-            predict_proba(from_training(trained), texts, batch_size=64)
-            inference = row("inference (predict_proba, batch 64)", time.perf_counter() - started, inference_shapes(texts, max_length), real,
-                            shape, limit["limit_gflops"], training=False)  # fmt: skip
-            for entry in (ours, bare, plain, inference):
+            ours = row("ours (train_classifier)", seconds, shapes, real, shape, **limits)
+            bare = row("bare Trainer + padding collator", *run_bare_trainer(df, max_length, Path(tmp) / f"bare{max_length}", bf16), real,
+                       shape, **limits)  # fmt: skip
+            plain = row(f"plain loop padded to {max_length}", *run_plain_loop(df, max_length, bf16), real, shape, **limits)
+            entries = [ours, bare, plain]
+            for autocast in (False, True) if bf16 else (False,):
+                started = time.perf_counter()
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                    predict_proba(from_training(trained), texts, batch_size=64)
+                name = "inference (predict_proba, batch 64" + (", under bf16 autocast)" if autocast else ")")
+                entries.append(row(name, time.perf_counter() - started, inference_shapes(texts, max_length), real, shape, training=False,
+                                   **limits))  # fmt: skip
+            for entry in entries:
                 results["runs"].append({"max_length": max_length, **entry})
             results[f"ratios_at_{max_length}"] = {
                 "ours_vs_bare_trainer": round(ours["examples_per_s"] / bare["examples_per_s"], 2),
                 "ours_vs_plain_loop": round(ours["examples_per_s"] / plain["examples_per_s"], 2),
             }
             RESULTS.mkdir(exist_ok=True)
-            (RESULTS / "train_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+            (RESULTS / f"{stem(bf16)}.json").write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results)
 
 
+def stem(bf16: bool) -> str:
+    return "train_speed_bf16" if bf16 else "train_speed"
+
+
 def write_markdown(results: dict) -> None:
-    limit = results["matmul"]
+    limit, bf16 = results["matmul"], results.get("precision") == "bf16 autocast"
+    limits = f"fp32 matmul limit: {limit['limit_gflops']} GFLOP/s (by shape: {limit['by_shape']})"
+    if bf16:
+        limits += f"; bfloat16 matmul limit: {results['matmul_bf16']['limit_gflops']} GFLOP/s (by shape: {results['matmul_bf16']['by_shape']})"
     lines = [
-        "# Training speed at the same max_length, against this machine's matmul limit",
+        "# Training speed at the same max_length, against this machine's matmul limit"
+        + (" (training in bfloat16 autocast)" if bf16 else ""),
         "",
         f"Machine: {results['machine']}. {results['setup']['rows']} Jigsaw comments, {results['setup']['steps']} steps of "
-        f"{results['setup']['batch_size']}, all-MiniLM-L6-v2 ({results['setup']['encoder_parameters']:,} encoder weights). "
-        f"fp32 matmul limit: {limit['limit_gflops']} GFLOP/s (by shape: {limit['by_shape']}).",
+        f"{results['setup']['batch_size']}, all-MiniLM-L6-v2 ({results['setup']['encoder_parameters']:,} encoder weights). {limits}.",
         "",
-        "| max_length | recipe | examples/s | padding share | GFLOP/s | share of the limit |",
-        "|---|---|---|---|---|---|",
+        "| max_length | recipe | examples/s | padding share | GFLOP/s | share of the fp32 limit |"
+        + (" share of the bf16 limit |" if bf16 else ""),
+        "|---|---|---|---|---|---|" + ("---|" if bf16 else ""),
         *(
             f"| {r['max_length']} | {r['recipe']} | {r['examples_per_s']} | {r['padding_share']:.0%} | {r['gflops_per_s']} | {r['share_of_limit']:.0%} |"
+            + (f" {r['share_of_bf16_limit']:.0%} |" if bf16 else "")
             for r in results["runs"]
         ),
         "",
@@ -256,7 +287,7 @@ def write_markdown(results: dict) -> None:
         "GFLOP/s count the work the recipe actually computed, padding included: a recipe that pads more does more work for the same "
         "examples, so its GFLOP/s can be high while its examples/s are low.",
     ]
-    (RESULTS / "train_speed.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem(bf16)}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
