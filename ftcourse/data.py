@@ -27,6 +27,8 @@ from ftcourse.errors import DataError, plain
 from ftcourse.files import read_table
 from ftcourse.models import hub_available
 
+DATA_DIR_ENV = "FTCOURSE_DATA_DIR"  # the second place searched for the datasets, after an explicit argument
+
 JIGSAW_LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 DAVIDSON_CLASSES = ("hate", "offensive", "neither")
 
@@ -401,8 +403,8 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str,
     places = []
     if data_dir is not None:
         places.append(("argument", Path(data_dir).expanduser()))
-    if os.environ.get("FTCOURSE_DATA_DIR"):
-        places.append(("FTCOURSE_DATA_DIR", Path(os.environ["FTCOURSE_DATA_DIR"]).expanduser()))
+    if os.environ.get(DATA_DIR_ENV):
+        places.append((DATA_DIR_ENV, Path(os.environ[DATA_DIR_ENV]).expanduser()))
     places.append(("cache", cache_dir()))
     return places
 

@@ -12,10 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ftcourse.data import DATA_DIR_ENV
 from ftcourse.errors import DataError, UsageError
 from ftcourse.files import check_output
-
-DATA_DIR_ENV = "FTCOURSE_DATA_DIR"  # where ftcourse.data looks for the datasets (its second place, after an argument)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
