@@ -17,16 +17,22 @@ def _write_notebook(path, code_cells, parameters="PROFILE = 'fast'\nSEED = 0\nOU
 
 
 @pytest.mark.notebook
-def test_run_notebook_injects_parameters_and_reads_metrics(tmp_path):
+def test_run_notebook_injects_parameters_and_reads_metrics(tmp_path, monkeypatch):
+    # the kernel runs in lessons/, not here: a relative FTCOURSE_DATA_DIR must reach it already made absolute
+    (tmp_path / "lessons").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FTCOURSE_DATA_DIR", "data")
     nb = _write_notebook(
-        tmp_path / "01_tiny.ipynb",
+        tmp_path / "lessons" / "01_tiny.ipynb",
         [
             "from ftcourse.course import lesson_setup, write_metrics\nprofile, out = lesson_setup(PROFILE, SEED, OUTPUT_DIR)\n"
-            "import numpy as np\nwrite_metrics(out, {'profile': profile.name, 'seed': SEED, 'x': np.float32(0.5)})"
+            "import os\nimport numpy as np\nwrite_metrics(out, {'profile': profile.name, 'seed': SEED, 'x': np.float32(0.5), "
+            "'data_dir': os.environ['FTCOURSE_DATA_DIR']})"
         ],
     )
     run = notebooks.run_notebook(nb, tmp_path / "executed", tmp_path / "outputs", profile="full", seed=5)
-    assert run.metrics == {"profile": "full", "seed": 5, "x": 0.5}
+    assert run.metrics == {"profile": "full", "seed": 5, "x": 0.5, "data_dir": str(tmp_path.resolve() / "data")}
+    assert os.environ["FTCOURSE_DATA_DIR"] == "data"
     assert run.output_dir == (tmp_path / "outputs" / "01_tiny").resolve()
     page = notebooks.render_html(run.executed, tmp_path / "html")
     assert "A tiny lesson" in page.read_text() and 'href="notebook.css"' in page.read_text()
