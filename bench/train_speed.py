@@ -8,7 +8,8 @@ threads and the same ``max_length`` (128, then 256):
 2. the bare transformers ``Trainer`` with ``DataCollatorWithPadding`` (padded per batch, random batches);
 3. a plain PyTorch loop that pads every batch to ``max_length``.
 
-The limit: this machine's fp32 matrix-multiply throughput at the same thread count (the best of a few sizes). A step's
+The limit: this machine's fp32 matrix-multiply throughput at the same thread count (the best of square products and the
+model's own linear-layer products, probed twice: before the recipes run and after them). A step's
 work is estimated from the model and the tokens it actually computed, padding included (the batch shapes are recorded
 from the collator): a forward pass costs ``2 * P * T + 4 * L * d * T**2`` per sequence of ``T`` tokens (``P`` = encoder
 weights, ``L`` layers of width ``d``: the weight multiplies plus attention's two ``T x T`` products), a training step three
@@ -68,22 +69,34 @@ def forward_gflops(shapes: list[tuple[int, int]], shape: dict) -> float:
 
 
 def matmul_limit(threads: int, dtype: torch.dtype = torch.float32) -> dict:
-    """Best GEMM throughput (GFLOP/s) in ``dtype`` over square sizes and one training-shaped product, at ``threads`` threads."""
+    """Best GEMM throughput (GFLOP/s) in ``dtype`` at ``threads`` threads, over square ``a @ b`` products and the model's own
+    products as its layers compute them (``torch.nn.functional.linear``: activations times a transposed weight).
+
+    Each shape is warmed up, then timed for 1.5 s; the probe runs twice and keeps each shape's better round, because an
+    earlier one-round ``a @ b`` probe measured less than inference then computed (``train_speed_bf16.md``, 2026-12-05).
+    """
     torch.set_num_threads(threads)
-    best = {}
-    for name, (m, k, n) in {
-        "square 512": (512, 512, 512),
-        "square 1024": (1024, 1024, 1024),
-        "square 2048": (2048, 2048, 2048),
-        "feed-forward (16 x 128 tokens) x 384 x 1536": (2048, 384, 1536),
-    }.items():
-        a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
-        a @ b  # warm-up
-        reps, started = 0, time.perf_counter()
-        while time.perf_counter() - started < 1.5:
-            a @ b
-            reps += 1
-        best[name] = round(2 * m * k * n * reps / (time.perf_counter() - started) / 1e9, 1)
+    tokens = BATCH * 128
+    products = {
+        "a @ b, square 1024": (lambda a, b: a @ b, (1024, 1024), (1024, 1024)),
+        "a @ b, square 2048": (lambda a, b: a @ b, (2048, 2048), (2048, 2048)),
+        "a @ b, (16 x 128 tokens) x 384 x 1536": (lambda a, b: a @ b, (tokens, 384), (384, 1536)),
+        "linear, 16 x 128 tokens, 384 -> 384 (attention projections)": (torch.nn.functional.linear, (tokens, 384), (384, 384)),
+        "linear, 16 x 128 tokens, 384 -> 1536 (feed-forward in)": (torch.nn.functional.linear, (tokens, 384), (1536, 384)),
+        "linear, 16 x 128 tokens, 1536 -> 384 (feed-forward out)": (torch.nn.functional.linear, (tokens, 1536), (384, 1536)),
+    }
+    best: dict[str, float] = {}
+    for _ in range(2):
+        for name, (multiply, a_shape, b_shape) in products.items():
+            a, b = torch.randn(*a_shape, dtype=dtype), torch.randn(*b_shape, dtype=dtype)
+            flop = 2 * a_shape[0] * a_shape[1] * (b_shape[1] if multiply is not torch.nn.functional.linear else b_shape[0])
+            for _ in range(3):
+                multiply(a, b)  # warm-up
+            reps, started = 0, time.perf_counter()
+            while time.perf_counter() - started < 1.5:
+                multiply(a, b)
+                reps += 1
+            best[name] = max(best.get(name, 0.0), round(flop * reps / (time.perf_counter() - started) / 1e9, 1))
     return {"by_shape": best, "limit_gflops": max(best.values())}
 
 
@@ -249,7 +262,27 @@ def main(argv=None) -> None:
             }
             RESULTS.mkdir(exist_ok=True)
             (RESULTS / f"{stem(bf16)}.json").write_text(json.dumps(results, indent=2) + "\n")
+    # the probe again, after the recipes: a limit that only held at the start would flatter every share
+    results["matmul"] = better_probe(limit, matmul_limit(args.threads))
+    if bf16:
+        results["matmul_bf16"] = better_probe(bf16_limit, matmul_limit(args.threads, torch.bfloat16))
+    for entry in results["runs"]:
+        entry["share_of_limit"] = round(entry["gflops_per_s"] / results["matmul"]["limit_gflops"], 3)
+        if bf16:
+            entry["share_of_bf16_limit"] = round(entry["gflops_per_s"] / results["matmul_bf16"]["limit_gflops"], 3)
+    (RESULTS / f"{stem(bf16)}.json").write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results)
+
+
+def better_probe(before: dict, after: dict) -> dict:
+    """Each shape's better GFLOP/s of the probe before and after the recipes; the limit is the best of them."""
+    best = {name: max(value, after["by_shape"][name]) for name, value in before["by_shape"].items()}
+    return {
+        "by_shape": best,
+        "limit_gflops": max(best.values()),
+        "before": before["limit_gflops"],
+        "after": after["limit_gflops"],
+    }
 
 
 def stem(bf16: bool) -> str:
@@ -258,7 +291,7 @@ def stem(bf16: bool) -> str:
 
 def write_markdown(results: dict) -> None:
     limit, bf16 = results["matmul"], results.get("precision") == "bf16 autocast"
-    limits = f"fp32 matmul limit: {limit['limit_gflops']} GFLOP/s (by shape: {limit['by_shape']})"
+    limits = f"fp32 matmul limit: {limit['limit_gflops']} GFLOP/s (best probe before the recipes {limit.get('before')}, after {limit.get('after')}; by shape: {limit['by_shape']})"
     if bf16:
         limits += f"; bfloat16 matmul limit: {results['matmul_bf16']['limit_gflops']} GFLOP/s (by shape: {results['matmul_bf16']['by_shape']})"
     lines = [
