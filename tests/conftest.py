@@ -9,6 +9,10 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The thread settings as the test run was started, before any test module is imported: every notebook kernel inherits the
+# pytest process's environment, so a module that changed these while pytest collected would slow every lesson test.
+THREAD_SETTINGS_AT_START = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

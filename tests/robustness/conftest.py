@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_tiny_bert
-from tests.robustness.hostile import KINDS, TINY, WORDS, Result
+from tests.robustness.hostile import KINDS, TINY, WORDS, Result, one_torch_thread
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture
@@ -69,20 +75,21 @@ def trained(word_bert_dir, data_files, tmp_path_factory) -> dict[str, Path]:
     folders = {}
     for kind, (_, labels) in KINDS.items():
         out = tmp_path_factory.mktemp(f"model-{kind}") / "model"
-        rc = main(
-            [
-                "train-classifier",
-                "--data",
-                str(data_files[kind]),
-                "--label-columns",
-                labels,
-                "--base-model",
-                str(word_bert_dir),
-                "--output",
-                str(out),
-                *TINY,
-            ]
-        )
+        with one_torch_thread():
+            rc = main(
+                [
+                    "train-classifier",
+                    "--data",
+                    str(data_files[kind]),
+                    "--label-columns",
+                    labels,
+                    "--base-model",
+                    str(word_bert_dir),
+                    "--output",
+                    str(out),
+                    *TINY,
+                ]
+            )
         assert rc == 0, f"training the session's {kind} model failed"
         folders[kind] = out
     return folders

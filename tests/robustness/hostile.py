@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import torch  # noqa: E402
 
-torch.set_num_threads(1)
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Train the tiny models on one thread (threads only add overhead at 32 dimensions), then restore the count.
+
+    Scoped, not set at import: this module is imported while pytest collects, and a process-wide setting would reach every
+    other test, and through OMP_NUM_THREADS every notebook kernel the lesson tests start.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
 
 GOOD = "the cat is good i love this movie great film ok".split()
 BAD = "hate you bad awful not i am very".split()
