@@ -12,6 +12,8 @@ PROFILE ?= fast
 TORCH_SPEC ?= torch==2.13.0
 NOTEBOOKS ?=
 PYTEST_ARGS ?=
+# pytest-xdist processes; each test file runs whole in one of them (--dist loadfile: a lesson's notebook runs once). 0: one process.
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ftcourse-installed
 
@@ -38,7 +40,7 @@ course: setup
 	$(BIN)/ftcourse run --profile $(PROFILE) $(NOTEBOOKS)
 
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 exercises: setup
 	$(BIN)/ftcourse exercises

@@ -71,7 +71,7 @@ def lesson_row(lesson: str, fast_runs: dict) -> dict:
 def runs_from_test_session(folder: Path) -> dict:
     """Fast runs kept by a pytest session (``--basetemp``): lesson -> {"seconds", "measured", "metrics"}."""
     runs = {}
-    for executed in sorted(folder.glob("*/executed/*.ipynb")):
+    for executed in sorted(folder.glob("**/executed/*.ipynb")):  # one folder per xdist worker under the basetemp
         metrics = executed.parent.parent / "outputs" / executed.stem / "metrics.json"
         if metrics.is_file():
             papermill = json.loads(executed.read_text())["metadata"].get("papermill", {})

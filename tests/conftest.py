@@ -9,6 +9,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# `make test` runs the tests in pytest-xdist processes (TEST_WORKERS, default 2): each of them, and every notebook kernel it
+# starts, gets its share of the CPU's threads, so that the workers do not fight over the cores. Unless OMP_NUM_THREADS is set.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and "OMP_NUM_THREADS" not in os.environ:
+    CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS has no affinity
+    os.environ["OMP_NUM_THREADS"] = str(max(1, CORES // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+
 # The thread settings as the test run was started, before any test module is imported: every notebook kernel inherits the
 # pytest process's environment, so a module that changed these while pytest collected would slow every lesson test.
 THREAD_SETTINGS_AT_START = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
