@@ -233,6 +233,19 @@ def jigsaw_cv_rows(path: Path) -> list[dict]:
                 "lesson": "bench/jigsaw_cv.py",
             }
         )
+        if "blend_minus_tfidf" in d:  # runs since 2026-12-06 also score the mean of the two models' probabilities
+            diff = d["blend_minus_tfidf"][metric]
+            rows.append(
+                {
+                    "score": label,
+                    "data": f"{d['comments']} comments, {d['folds']} folds, each scored once",
+                    "base or baseline": d["pooled"]["TF-IDF + LR"][metric],
+                    "fine-tuned": d["pooled"]["mean of the two"][metric],
+                    "model": f"TF-IDF + LR vs the mean of its and the fine-tune's probabilities; difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
+                    "anchor": anchor,
+                    "lesson": "bench/jigsaw_cv.py",
+                }
+            )
     return rows
 
 
