@@ -52,7 +52,11 @@ LABELS = list(JIGSAW_LABELS)
 TFIDF, TUNED, BLEND = "TF-IDF + LR", "fine-tuned MiniLM", "mean of the two"
 MODELS = (TFIDF, TUNED, BLEND)
 # (key in the result, baseline, treatment): the comparison first
-COMPARISONS = (("fine_tuned_minus_tfidf", TFIDF, TUNED), ("blend_minus_tfidf", TFIDF, BLEND), ("blend_minus_fine_tuned", TUNED, BLEND))
+COMPARISONS = (
+    ("fine_tuned_minus_tfidf", TFIDF, TUNED),
+    ("blend_minus_tfidf", TFIDF, BLEND),
+    ("blend_minus_fine_tuned", TUNED, BLEND),
+)
 
 
 def macro_pr_auc(y, p) -> float:
@@ -181,7 +185,11 @@ def write(result: dict) -> None:
             + " | ".join(f"{s['pr_auc'][label]:.3f}" for label in LABELS)
             + " |"
         )
-    lines += ["", "Differences on the pooled out-of-fold predictions, paired bootstrap 95 % interval (1,000 resamples of the comments):", ""]
+    lines += [
+        "",
+        "Differences on the pooled out-of-fold predictions, paired bootstrap 95 % interval (1,000 resamples of the comments):",
+        "",
+    ]
     for key, baseline, treatment in COMPARISONS:
         if key in result:
             lines += [f"- {treatment} minus {baseline}: " + "; ".join(

@@ -15,9 +15,11 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and "OMP_NUM_THREADS" not in os.e
     CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS has no affinity
     os.environ["OMP_NUM_THREADS"] = str(max(1, CORES // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
-# The thread settings as the test run was started, before any test module is imported: every notebook kernel inherits the
-# pytest process's environment, so a module that changed these while pytest collected would slow every lesson test.
-THREAD_SETTINGS_AT_START = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+# The thread and hub settings as the test run was started, before any test module is imported: every notebook kernel inherits the
+# pytest process's environment, so a module that changed these while pytest collected would change how every lesson test runs.
+THREAD_SETTINGS_AT_START = {
+    name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM", "HF_HUB_OFFLINE")
+}
 
 
 @pytest.fixture(scope="session")

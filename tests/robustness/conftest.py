@@ -11,7 +11,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import build_tiny_bert
-from tests.robustness.hostile import KINDS, TINY, WORDS, Result, one_torch_thread
+from tests.robustness.hostile import HOSTILE_ENVIRONMENT, KINDS, TINY, WORDS, Result, one_torch_thread
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _hostile_environment():
+    """Offline, no tokenizer threads, while tests/robustness runs; undone after its last test (same worker, other files follow)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in HOSTILE_ENVIRONMENT.items():
+            if name not in os.environ:  # a value the run was started with wins, as os.environ.setdefault did
+                patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ session by ``ftcourse train-classifier`` itself, 1 epoch on a few dozen rows.
 
 from __future__ import annotations
 
-import os
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# What these tests run under, set by the package-scoped fixture in conftest.py for tests/robustness only: this module is
+# imported while pytest collects, and a variable set here would reach every notebook kernel the lesson tests start.
+HOSTILE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 @contextmanager

@@ -87,9 +87,9 @@ def test_a_relative_data_dir_reaches_the_kernel_as_an_absolute_path(tmp_path, mo
         assert os.environ["FTCOURSE_DATA_DIR"] == str(tmp_path)
 
 
-def test_no_test_module_changes_the_thread_settings_that_notebook_kernels_inherit():
+def test_no_test_module_changes_the_settings_that_notebook_kernels_inherit():
     # collection has imported every test module by now; tests/robustness once set OMP_NUM_THREADS=1 at import, and every
-    # lesson test then ran its kernel on one of the machine's threads
+    # lesson test then ran its kernel on one of the machine's threads (and TOKENIZERS_PARALLELISM=false, HF_HUB_OFFLINE=1)
     from tests.conftest import THREAD_SETTINGS_AT_START
 
     assert {name: os.environ.get(name) for name in THREAD_SETTINGS_AT_START} == THREAD_SETTINGS_AT_START
