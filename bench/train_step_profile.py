@@ -14,6 +14,10 @@ length-sorted batches of 16, padded per batch, fused AdamW, optionally bfloat16 
 The matmul group's time also gives the GFLOP/s the multiplies themselves reach, against the probe of
 ``bench/train_speed.py``: if the multiplies alone run near the limit, what is slow is everything between them.
 
+``--attention-dropout 0`` / ``--hidden-dropout 0`` train with that dropout switched off (the model's config says 0.1 for
+both), to time what drawing dropout's random masks (``aten::bernoulli_``) costs a step. A recipe change, not a free speed-up:
+dropout regularises the fine-tune, so switching it off has to be judged on test scores too.
+
 Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_step_profile.py [--threads 2] [--cpu-bf16]
 Writes bench/results/train_step_profile.json and .md (both precisions in one file: the last run of each is kept).
 """
@@ -96,12 +100,12 @@ def batches(max_length: int):
     return [out[i] for i in rng.permutation(len(out))]  # batches of similar lengths, in random order
 
 
-def profile_steps(max_length: int, bf16: bool) -> dict:
+def profile_steps(max_length: int, bf16: bool, dropout: dict[str, float] | None = None) -> dict:
     from transformers import AutoModelForSequenceClassification
 
     torch.manual_seed(SEED)
     model = AutoModelForSequenceClassification.from_pretrained(
-        resolve_model(BASE_MODEL), num_labels=len(JIGSAW_LABELS), problem_type="multi_label_classification"
+        resolve_model(BASE_MODEL), num_labels=len(JIGSAW_LABELS), problem_type="multi_label_classification", **(dropout or {})
     )
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)
@@ -135,6 +139,7 @@ def profile_steps(max_length: int, bf16: bool) -> dict:
     return {
         "max_length": max_length,
         "precision": "bf16 autocast" if bf16 else "fp32",
+        "dropout": {"attention": model.config.attention_probs_dropout_prob, "hidden": model.config.hidden_dropout_prob},
         "steps": PROFILED_STEPS,
         "tokens_computed": int(sum(s * t for s, t in shapes)),
         "wall_seconds": round(wall, 2),
@@ -144,6 +149,12 @@ def profile_steps(max_length: int, bf16: bool) -> dict:
         "matmul_gflops_per_s_estimate": round(work / (self_us.get("matrix multiplies", 0.0) / total_us * wall), 1),
         "top_ops": [{"op": k, "group": g, "share": round(us / total_us, 3)} for us, k, g in sorted(top, reverse=True)[:12]],
     }
+
+
+def dropout_label(dropout: dict | None) -> str:
+    if not dropout:
+        return "as configured"
+    return f"attention {dropout['attention']:g}, hidden {dropout['hidden']:g}"
 
 
 def write(results: dict) -> None:
@@ -156,7 +167,7 @@ def write(results: dict) -> None:
     ]
     for run in results["runs"].values():
         lines += [
-            f"## {run['precision']}, {run['max_length']} tokens (measured {run['measured']})",
+            f"## {run['precision']}, {run['max_length']} tokens, dropout {dropout_label(run.get('dropout'))} (measured {run['measured']})",
             "",
             f"{run['steps']} steps in {run['wall_seconds']} s; the whole step computes {run['gflops_per_s_whole_step']} GFLOP/s "
             f"(train_speed.py's count); the multiplies alone, at their share of the time, about {run['matmul_gflops_per_s_estimate']} GFLOP/s.",
@@ -177,15 +188,21 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--cpu-bf16", action="store_true", help="train under bfloat16 autocast (CPUs with AMX or AVX512-BF16)")
+    parser.add_argument(
+        "--attention-dropout", type=float, default=None, help="override the config's attention_probs_dropout_prob"
+    )
+    parser.add_argument("--hidden-dropout", type=float, default=None, help="override the config's hidden_dropout_prob")
     args = parser.parse_args(argv)
     if args.cpu_bf16 and not cpu_bf16_supported():
         raise SystemExit("--cpu-bf16: this CPU has no native bfloat16 (AMX or AVX512-BF16); nothing to measure.")
     torch.set_num_threads(args.threads)
     path = RESULTS / "train_step_profile.json"
     results = json.loads(path.read_text()) if path.is_file() else {"runs": {}}
-    run = profile_steps(args.max_length, args.cpu_bf16)
+    overrides = {"attention_probs_dropout_prob": args.attention_dropout, "hidden_dropout_prob": args.hidden_dropout}
+    run = profile_steps(args.max_length, args.cpu_bf16, {k: v for k, v in overrides.items() if v is not None})
     results["conditions"] = measured_conditions()
-    results["runs"][f"{run['precision']} {run['max_length']}"] = run | {"measured": results["conditions"]["measured"]}
+    key = f"{run['precision']} {run['max_length']} dropout {dropout_label(run['dropout'])}"
+    results["runs"][key] = run | {"measured": results["conditions"]["measured"]}
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
     write(results)
