@@ -8,6 +8,7 @@ length-sorted batches of 16, padded per batch, fused AdamW, optionally bfloat16 
 * matrix multiplies (``mm``, ``addmm``, ``bmm``, ...): the work the FLOP estimate counts;
 * attention's softmax, GELU, layer norm, dropout, adds and other element-wise kernels (memory-bound);
 * dtype casts (autocast's copies of weights and activations to bfloat16 and back);
+* fused attention: SDPA's flash kernel, which PyTorch runs on a CPU only when attention dropout is off;
 * the optimizer step (fused AdamW over every weight, the 11.7 M-row embedding table included);
 * the rest (embedding lookups and their gradient, loss, copies, Python overhead the profiler sees as ops).
 
@@ -41,6 +42,8 @@ from ftcourse.runtime import cpu_bf16_supported
 RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP_STEPS, PROFILED_STEPS = 4, 16
 GROUPS = {  # the first group whose words appear in an operator's name takes its time
+    # without attention dropout, SDPA runs its fused CPU kernel; with it, the math path (bmm, softmax, dropout) below
+    "fused attention (SDPA flash kernel, forward and backward)": ("scaled_dot_product",),
     "matrix multiplies": ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::matmul", "mkldnn_", "aten::linear"),
     "dtype casts": ("aten::to", "aten::_to_copy", "aten::copy_"),
     "optimizer step": ("adam", "optimizer"),
@@ -100,12 +103,16 @@ def batches(max_length: int):
     return [out[i] for i in rng.permutation(len(out))]  # batches of similar lengths, in random order
 
 
-def profile_steps(max_length: int, bf16: bool, dropout: dict[str, float] | None = None) -> dict:
+def profile_steps(max_length: int, bf16: bool, dropout: dict[str, float] | None = None, attention: str | None = None) -> dict:
     from transformers import AutoModelForSequenceClassification
 
     torch.manual_seed(SEED)
     model = AutoModelForSequenceClassification.from_pretrained(
-        resolve_model(BASE_MODEL), num_labels=len(JIGSAW_LABELS), problem_type="multi_label_classification", **(dropout or {})
+        resolve_model(BASE_MODEL),
+        num_labels=len(JIGSAW_LABELS),
+        problem_type="multi_label_classification",
+        **(dropout or {}),
+        **({"attn_implementation": attention} if attention else {}),
     )
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)
@@ -140,6 +147,7 @@ def profile_steps(max_length: int, bf16: bool, dropout: dict[str, float] | None 
         "max_length": max_length,
         "precision": "bf16 autocast" if bf16 else "fp32",
         "dropout": {"attention": model.config.attention_probs_dropout_prob, "hidden": model.config.hidden_dropout_prob},
+        "attention": model.config._attn_implementation,
         "steps": PROFILED_STEPS,
         "tokens_computed": int(sum(s * t for s, t in shapes)),
         "wall_seconds": round(wall, 2),
@@ -167,7 +175,8 @@ def write(results: dict) -> None:
     ]
     for run in results["runs"].values():
         lines += [
-            f"## {run['precision']}, {run['max_length']} tokens, dropout {dropout_label(run.get('dropout'))} (measured {run['measured']})",
+            f"## {run['precision']}, {run['max_length']} tokens, dropout {dropout_label(run.get('dropout'))}, {run.get('attention', 'sdpa')} attention "
+            f"(measured {run['measured']})",
             "",
             f"{run['steps']} steps in {run['wall_seconds']} s; the whole step computes {run['gflops_per_s_whole_step']} GFLOP/s "
             f"(train_speed.py's count); the multiplies alone, at their share of the time, about {run['matmul_gflops_per_s_estimate']} GFLOP/s.",
@@ -192,6 +201,9 @@ def main(argv=None) -> None:
         "--attention-dropout", type=float, default=None, help="override the config's attention_probs_dropout_prob"
     )
     parser.add_argument("--hidden-dropout", type=float, default=None, help="override the config's hidden_dropout_prob")
+    parser.add_argument(
+        "--attention", choices=["sdpa", "eager"], default=None, help="attention implementation (transformers' default: sdpa)"
+    )
     args = parser.parse_args(argv)
     if args.cpu_bf16 and not cpu_bf16_supported():
         raise SystemExit("--cpu-bf16: this CPU has no native bfloat16 (AMX or AVX512-BF16); nothing to measure.")
@@ -199,9 +211,9 @@ def main(argv=None) -> None:
     path = RESULTS / "train_step_profile.json"
     results = json.loads(path.read_text()) if path.is_file() else {"runs": {}}
     overrides = {"attention_probs_dropout_prob": args.attention_dropout, "hidden_dropout_prob": args.hidden_dropout}
-    run = profile_steps(args.max_length, args.cpu_bf16, {k: v for k, v in overrides.items() if v is not None})
+    run = profile_steps(args.max_length, args.cpu_bf16, {k: v for k, v in overrides.items() if v is not None}, args.attention)
     results["conditions"] = measured_conditions()
-    key = f"{run['precision']} {run['max_length']} dropout {dropout_label(run['dropout'])}"
+    key = f"{run['precision']} {run['max_length']} dropout {dropout_label(run['dropout'])} {run['attention']}"
     results["runs"][key] = run | {"measured": results["conditions"]["measured"]}
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
