@@ -3,18 +3,20 @@
 ``bench/train_step_profile.py`` found drawing dropout's random masks (``aten::bernoulli_``) to be a fifth to a third of
 a MiniLM training step's operator time on a 2-core CPU (pytorch/pytorch#138199 reports the same on other CPUs). Switching
 dropout off removes that cost, but it is a recipe change: dropout regularises the fine-tune. This script trains two of the
-course's fine-tunes twice, with MiniLM's dropout as configured (0.1 on attention and hidden states) and with both at 0,
-everything else equal (data, seed, threads, bfloat16 autocast as the CPU full profile trains):
+course's fine-tunes three times, everything else equal (data, seed, threads, bfloat16 autocast as the CPU full profile
+trains): with MiniLM's dropout as configured (0.1 on attention and hidden states); with both at 0; and with both at 0 and
+transformers' plain ("eager") attention. The third exists because without attention dropout PyTorch's SDPA switches to its
+fused CPU kernel, whose bfloat16 backward pass was slower here than the whole dropout it saves (train_step_profile.md).
 
 * classifier: lesson 01's full-profile recipe on a CPU (4,000 Davidson tweets, two epochs, class-weighted loss,
   linear-probe head, 128 tokens, batch 32, lr 2e-5); test macro-F1 and hate-F1;
 * embedder: lesson 05's (all 5,749 STS-B pairs, CoSENT, one epoch, batch 16, lr 5e-5); test Spearman.
 
-Each difference (no dropout minus dropout) comes with a paired bootstrap interval over the test rows. One seed per
+Each difference (a variant minus dropout as configured) comes with a paired bootstrap interval over the test rows. One seed per
 recipe: the interval covers the test sample, not the spread between seeds.
 
-The model without dropout is a copy of the base model's folder whose config.json sets both probabilities to 0, so the
-package's own training functions run unchanged.
+The models without dropout are copies of the base model's folder whose config.json sets both probabilities to 0 (and the
+attention implementation), so the package's own training functions run unchanged.
 
 Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/dropout_cost.py
 Writes bench/results/dropout_cost.json and .md.
@@ -45,14 +47,17 @@ from ftcourse.train import train_classifier, train_embedder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HATE = list(DAVIDSON_CLASSES).index("hate")
-WITH, WITHOUT = "dropout 0.1 (as configured)", "no dropout"
+WITH, WITHOUT, WITHOUT_EAGER = "dropout 0.1 (as configured)", "no dropout", "no dropout, eager attention"
+VARIANTS = (WITHOUT, WITHOUT_EAGER)  # each compared with WITH
 
 
-def without_dropout(folder: Path) -> Path:
-    """A copy of the base model whose config switches attention and hidden dropout off."""
+def without_dropout(folder: Path, attention: str | None = None) -> Path:
+    """A copy of the base model whose config switches attention and hidden dropout off (and sets ``attention``, if given)."""
     shutil.copytree(resolve_model(BASE_MODEL), folder)
     config = json.loads((folder / "config.json").read_text())
     config.update(attention_probs_dropout_prob=0.0, hidden_dropout_prob=0.0)
+    if attention:
+        config["attn_implementation"] = attention
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     return folder
 
@@ -79,14 +84,15 @@ def classifier_runs(models: dict[str, str], seed: int) -> dict:
             "macro_f1": float(f1_score(y_test, preds[name], average="macro")),
             "hate_f1": float(f1_score(y_test == HATE, preds[name] == HATE)),
         }
-    diff = {}
-    for metric, fn in (
-        ("macro_f1", lambda y, p: f1_score(y, p, average="macro")),
-        ("hate_f1", lambda y, p: f1_score(y == HATE, p == HATE)),
-    ):
-        r = paired_bootstrap(fn, y_test, preds[WITH], preds[WITHOUT], n_resamples=1000, seed=seed)
-        diff[metric] = {"delta": r["delta"], "low": r["low"], "high": r["high"]}
-    return {"train": len(train), "test": len(test), "epochs": profile.epochs, "runs": runs, "without_minus_with": diff}
+    diff = {variant: {} for variant in VARIANTS}
+    for variant in VARIANTS:
+        for metric, fn in (
+            ("macro_f1", lambda y, p: f1_score(y, p, average="macro")),
+            ("hate_f1", lambda y, p: f1_score(y == HATE, p == HATE)),
+        ):
+            r = paired_bootstrap(fn, y_test, preds[WITH], preds[variant], n_resamples=1000, seed=seed)
+            diff[variant][metric] = {"delta": r["delta"], "low": r["low"], "high": r["high"]}
+    return {"train": len(train), "test": len(test), "epochs": profile.epochs, "runs": runs, "minus_with": diff}
 
 
 def embedder_runs(models: dict[str, str], seed: int, out: Path) -> dict:
@@ -98,17 +104,19 @@ def embedder_runs(models: dict[str, str], seed: int, out: Path) -> dict:
         start = time.perf_counter()
         model, _ = train_embedder(
             load_sentence_transformer(base_model, max_seq_length=profile.max_seq_length), train, "cosent",
-            output_dir=out / name.split()[0], epochs=profile.sts_epochs, batch_size=16, learning_rate=profile.sts_learning_rate,
+            output_dir=out / f"run{len(runs)}", epochs=profile.sts_epochs, batch_size=16, learning_rate=profile.sts_learning_rate,
             warmup_ratio=profile.warmup_ratio, seed=seed, save=False, show_progress=False,
         )  # fmt: skip
         seconds = time.perf_counter() - start
         cosines[name] = np.asarray(pair_cosines(model, test))
         runs[name] = {"seconds_with_loading": seconds, "test_spearman": float(spearmanr(gold, cosines[name]).statistic)}
-    r = paired_bootstrap(
-        lambda y, c: spearmanr(y, c).statistic, gold, cosines[WITH], cosines[WITHOUT], n_resamples=1000, seed=seed
-    )
-    return {"train": len(train), "test": len(test), "epochs": profile.sts_epochs, "runs": runs,
-            "without_minus_with": {"spearman": {"delta": r["delta"], "low": r["low"], "high": r["high"]}}}  # fmt: skip
+    diff = {}
+    for variant in VARIANTS:
+        r = paired_bootstrap(
+            lambda y, c: spearmanr(y, c).statistic, gold, cosines[WITH], cosines[variant], n_resamples=1000, seed=seed
+        )
+        diff[variant] = {"spearman": {"delta": r["delta"], "low": r["low"], "high": r["high"]}}
+    return {"train": len(train), "test": len(test), "epochs": profile.sts_epochs, "runs": runs, "minus_with": diff}
 
 
 def write(result: dict) -> None:
@@ -116,7 +124,7 @@ def write(result: dict) -> None:
     (RESULTS / "dropout_cost.json").write_text(json.dumps(result, indent=2) + "\n")
     c, e = result["classifier"], result["embedder"]
     rows = []
-    for name in (WITH, WITHOUT):
+    for name in (WITH, *VARIANTS):
         cr, er = c["runs"][name], e["runs"][name]
         rows += [
             f"| Davidson classifier (lesson 01, {c['epochs']} epochs, {c['train']:,} / {c['test']:,} tweets) | {name} | "
@@ -136,10 +144,18 @@ def write(result: dict) -> None:
         "|---|---|---|---|---|",
         *sorted(rows, key=lambda line: not line.startswith("| Davidson")),
         "",
-        "No dropout minus dropout, paired bootstrap 95 % interval over the test rows (one seed each):",
+        "Each variant minus dropout as configured, paired bootstrap 95 % interval over the test rows (one seed each):",
         "",
-        *(f"- classifier {m}: {d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]" for m, d in c["without_minus_with"].items()),
-        *(f"- embedder {m}: {d['delta']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]" for m, d in e["without_minus_with"].items()),
+        *(
+            f"- classifier, {v}, {m}: {d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+            for v in VARIANTS
+            for m, d in c["minus_with"][v].items()
+        ),
+        *(
+            f"- embedder, {v}, {m}: {d['delta']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+            for v in VARIANTS
+            for m, d in e["minus_with"][v].items()
+        ),
         "",
         "The classifier's seconds are train_classifier's (tokenising, the epochs and their validation passes); the embedder's "
         "include loading the model.",
@@ -153,7 +169,11 @@ def main() -> None:
     args = parser.parse_args()
     use_cpu_bf16(get_profile("full", device="cpu").cpu_bf16)  # as the full profile trains on this CPU
     with tempfile.TemporaryDirectory(prefix="ftcourse-dropout-") as tmp:
-        models = {WITH: resolve_model(BASE_MODEL), WITHOUT: str(without_dropout(Path(tmp) / "minilm-no-dropout"))}
+        models = {
+            WITH: resolve_model(BASE_MODEL),
+            WITHOUT: str(without_dropout(Path(tmp) / "minilm-no-dropout")),
+            WITHOUT_EAGER: str(without_dropout(Path(tmp) / "minilm-no-dropout-eager", attention="eager")),
+        }
         result = {
             "seed": args.seed,
             "training_precision": "bf16 autocast" if mixed_precision("cpu")["bf16"] else "fp32",
