@@ -17,7 +17,7 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT") and "OMP_NUM_THREADS" not in os.e
 
 # The thread and hub settings as the test run was started, before any test module is imported: every notebook kernel inherits the
 # pytest process's environment, so a module that changed these while pytest collected would change how every lesson test runs.
-THREAD_SETTINGS_AT_START = {
+KERNEL_SETTINGS_AT_START = {
     name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM", "HF_HUB_OFFLINE")
 }
 

@@ -90,6 +90,6 @@ def test_a_relative_data_dir_reaches_the_kernel_as_an_absolute_path(tmp_path, mo
 def test_no_test_module_changes_the_settings_that_notebook_kernels_inherit():
     # collection has imported every test module by now; tests/robustness once set OMP_NUM_THREADS=1 at import, and every
     # lesson test then ran its kernel on one of the machine's threads (and TOKENIZERS_PARALLELISM=false, HF_HUB_OFFLINE=1)
-    from tests.conftest import THREAD_SETTINGS_AT_START
+    from tests.conftest import KERNEL_SETTINGS_AT_START
 
-    assert {name: os.environ.get(name) for name in THREAD_SETTINGS_AT_START} == THREAD_SETTINGS_AT_START
+    assert {name: os.environ.get(name) for name in KERNEL_SETTINGS_AT_START} == KERNEL_SETTINGS_AT_START
