@@ -19,7 +19,7 @@ The models without dropout are copies of the base model's folder whose config.js
 attention implementation), so the package's own training functions run unchanged.
 
 Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/dropout_cost.py
-Writes bench/results/dropout_cost.json and .md.
+Writes bench/results/dropout_cost.json and .md (``--seed N`` other than 42: dropout_cost_seedN.json and .md).
 """
 
 from __future__ import annotations
@@ -119,9 +119,14 @@ def embedder_runs(models: dict[str, str], seed: int, out: Path) -> dict:
     return {"train": len(train), "test": len(test), "epochs": profile.sts_epochs, "runs": runs, "minus_with": diff}
 
 
+def stem(seed: int) -> str:
+    """Results file name: the first seed's run is ``dropout_cost``, other seeds' runs sit beside it."""
+    return "dropout_cost" if seed == 42 else f"dropout_cost_seed{seed}"
+
+
 def write(result: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dropout_cost.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{stem(result['seed'])}.json").write_text(json.dumps(result, indent=2) + "\n")
     c, e = result["classifier"], result["embedder"]
     rows = []
     for name in (WITH, *VARIANTS):
@@ -160,7 +165,7 @@ def write(result: dict) -> None:
         "The classifier's seconds are train_classifier's (tokenising, the epochs and their validation passes); the embedder's "
         "include loading the model.",
     ]
-    (RESULTS / "dropout_cost.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem(result['seed'])}.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -181,7 +186,7 @@ def main() -> None:
             "embedder": embedder_runs(models, args.seed, Path(tmp) / "runs"),
         } | measured_conditions()
     write(result)
-    print((RESULTS / "dropout_cost.md").read_text())
+    print((RESULTS / f"{stem(args.seed)}.md").read_text())
 
 
 if __name__ == "__main__":
