@@ -212,36 +212,30 @@ def davidson_rows(path: Path) -> list[dict]:
 
 
 def jigsaw_cv_rows(path: Path) -> list[dict]:
-    """bench/jigsaw_cv.py: macro PR-AUC and ROC-AUC on out-of-fold predictions for every comment of the sample."""
+    """bench/jigsaw_cv.py: macro PR-AUC and ROC-AUC on out-of-fold predictions for every comment of the sample.
+
+    One row per metric for the fine-tune against TF-IDF, and (runs since 2026-12-06) one for the mean of the two models.
+    """
     if not path.is_file():
         return []
     d = json.loads(path.read_text())
+    comparisons = [("fine_tuned_minus_tfidf", "fine-tuned MiniLM", "fine-tuned MiniLM")]
+    if "blend_minus_tfidf" in d:
+        comparisons.append(("blend_minus_tfidf", "mean of the two", "the mean of its and the fine-tune's probabilities"))
     rows = []
     for metric, label, anchor in (
         ("macro_pr_auc", "Jigsaw sample macro PR-AUC, out of fold", "issue 20: a gain whose paired interval excludes 0"),
         ("macro_roc_auc", "Jigsaw sample macro ROC-AUC, out of fold", ANCHORS["jigsaw"]),
     ):
-        diff = d["fine_tuned_minus_tfidf"][metric]
-        rows.append(
-            {
-                "score": label,
-                "data": f"{d['comments']} comments, {d['folds']} folds, each scored once",
-                "base or baseline": d["pooled"]["TF-IDF + LR"][metric],
-                "fine-tuned": d["pooled"]["fine-tuned MiniLM"][metric],
-                "model": f"TF-IDF + LR vs fine-tuned MiniLM; difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
-                "anchor": anchor,
-                "lesson": "bench/jigsaw_cv.py",
-            }
-        )
-        if "blend_minus_tfidf" in d:  # runs since 2026-12-06 also score the mean of the two models' probabilities
-            diff = d["blend_minus_tfidf"][metric]
+        for key, model, described in comparisons:
+            diff = d[key][metric]
             rows.append(
                 {
                     "score": label,
                     "data": f"{d['comments']} comments, {d['folds']} folds, each scored once",
                     "base or baseline": d["pooled"]["TF-IDF + LR"][metric],
-                    "fine-tuned": d["pooled"]["mean of the two"][metric],
-                    "model": f"TF-IDF + LR vs the mean of its and the fine-tune's probabilities; difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
+                    "fine-tuned": d["pooled"][model][metric],
+                    "model": f"TF-IDF + LR vs {described}; difference [{diff['low']:+.3f}, {diff['high']:+.3f}]",
                     "anchor": anchor,
                     "lesson": "bench/jigsaw_cv.py",
                 }
