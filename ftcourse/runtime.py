@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 
@@ -37,6 +38,22 @@ def is_main_process() -> bool:
     written once and never half-overwritten by a twin process. Usable before a Trainer exists.
     """
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def end_distributed_run() -> None:
+    """Shut down the process group of a ``torchrun`` run before this process exits.
+
+    The Trainer opens the group and never closes it; left open, a process can abort at exit
+    ("terminate called without an active exception") while its communication threads still run,
+    and torchrun then reports the whole run as failed. Does nothing in a single process.
+    """
+    if "torch" not in sys.modules:  # commands that never loaded torch started no process group
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        # No barrier first: after a failure in one process the others may be inside a collective.
+        dist.destroy_process_group()
 
 
 def pick_device() -> str:

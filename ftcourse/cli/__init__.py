@@ -28,6 +28,7 @@ from ftcourse.cli import (
     train_embedder,
 )
 from ftcourse.errors import FtcourseError
+from ftcourse.runtime import end_distributed_run
 
 COMMANDS = (
     run,
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ftcourse {args.command}: interrupted (Ctrl-C).{_how_to_resume(args)}", file=sys.stderr)
         return 130
+    finally:
+        end_distributed_run()
 
 
 def _how_to_resume(args: argparse.Namespace) -> str:

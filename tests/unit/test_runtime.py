@@ -45,3 +45,13 @@ def test_cpu_bf16_is_off_until_asked_for_and_only_where_supported(monkeypatch):
         assert models.cpu_bf16_supported() is False
     finally:
         models.use_cpu_bf16(False)
+
+
+def test_end_distributed_run_closes_the_process_group(tmp_path):
+    import torch.distributed as dist
+
+    models.end_distributed_run()  # no group: nothing to do
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    assert dist.is_initialized()
+    models.end_distributed_run()
+    assert not dist.is_initialized()
