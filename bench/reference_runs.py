@@ -32,7 +32,13 @@ from ftcourse.course import EFFECT_KEYS, MAKING_REFERENCE_ENV, REFERENCE_DIR
 from ftcourse.files import write_json
 from ftcourse.notebooks import REPO_ROOT, STYLESHEET, render_html, run_notebook
 from ftcourse.profiles import get_profile
-from ftcourse.runtime import mixed_precision, pick_device, use_cpu_bf16
+from ftcourse.runtime import (
+    cpu_training_without_dropout,
+    mixed_precision,
+    pick_device,
+    use_cpu_bf16,
+    use_cpu_training_without_dropout,
+)
 
 HTML_DIR = REPO_ROOT / "docs" / "reference"
 MAX_HTML_BYTES = 1_500_000
@@ -63,6 +69,13 @@ def training_precision(profile: str) -> str:
     return "bf16" if precision["bf16"] else "fp16" if precision["fp16"] else "fp32"
 
 
+def training_dropout(profile: str) -> str:
+    """Whether the lesson's kernel trains with the model's dropout: the profile's ``cpu_no_dropout`` decides on a CPU."""
+    device = pick_device()
+    use_cpu_training_without_dropout(get_profile(profile, device=device).cpu_no_dropout)  # as the kernel's lesson_setup will
+    return "off, eager attention" if cpu_training_without_dropout(device) else "as configured"
+
+
 def reference_run(notebook: Path, profile: str = "full") -> Path:
     """Run ``notebook`` in ``profile``; write its reference JSON and HTML page; return the JSON's path.
 
@@ -88,6 +101,7 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         "profile": profile,
         "device": pick_device(),
         "training_precision": training_precision(profile),
+        "training_dropout": training_dropout(profile),
         "commit": _commit(),
         "seconds": round(seconds),
         "peak_kernel_rss_mib": round(peak.mib),
@@ -97,6 +111,8 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
     note = "reference run (bench/reference_runs.py)" + (f", OMP_NUM_THREADS={threads}" if threads else "")
     if record["training_precision"] == "bf16 autocast":
         note += ", training in bfloat16 autocast (cpu_bf16)"
+    if record["training_dropout"] != "as configured":
+        note += ", dropout off with eager attention (cpu_no_dropout)"
     measured = {
         "seconds": round(seconds, 1),
         "peak_kernel_rss_mib": round(peak.mib, 1),

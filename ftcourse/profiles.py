@@ -44,6 +44,9 @@ class Profile:
     # every lesson: train in bfloat16 autocast where the CPU multiplies bfloat16 natively (Intel AMX, AVX512-BF16); weights stay
     # fp32. lesson_setup passes it to ftcourse.runtime.use_cpu_bf16; GPUs choose their own mixed precision, MPS stays fp32.
     cpu_bf16: bool = False
+    # every lesson: on a CPU, train with dropout off and plain attention (ftcourse.training.dropout_for_training); lesson_setup
+    # passes it to ftcourse.runtime.use_cpu_training_without_dropout. GPUs keep the model's dropout.
+    cpu_no_dropout: bool = False
     sts_train_size: int | None = None  # lesson 05: STS-B training pairs per loss; None = all 5,749
     sts_dev_size: int | None = None  # lesson 05: STS-B dev pairs for the per-epoch evaluator; None = all 1,500
     sts_learning_rate: float = 2e-5  # lesson 05
@@ -279,6 +282,11 @@ FULL_ON_CPU: dict = {
     # 0.8480; bench/results/cpu_bf16.md, one thread); whole lessons at two threads: 10 4.7 -> 3.6 min, 07 12.7 -> 11.1 min, their
     # effects unchanged to three decimals (bench/results/lesson_bf16.md)
     "cpu_bf16": True,
+    # every lesson, on a CPU: train with dropout off and eager attention (ftcourse.training.dropout_for_training). Drawing dropout's
+    # masks was 28 % of a bf16 training step here (bench/results/train_step_profile.md). Three seeds of lesson 01's classifier and
+    # lesson 05's STS-B embedder (bench/results/dropout_cost*.md, 2026-12-06): 1.29-1.37x and 1.28-1.55x faster, and no test score
+    # lower (macro-F1 +0.013, +0.032, +0.006; Spearman +0.0001, +0.003, +0.006, the last two with intervals above 0)
+    "cpu_no_dropout": True,
     # lesson 13: one draw of the pair and retrieval curves (each point is a fine-tune; 5,749 STS-B pairs for two epochs alone take
     # minutes at one thread); the Davidson experiments keep their draws, they refit logistic regressions
     "finetune_curve_draws": 1,

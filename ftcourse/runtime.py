@@ -119,6 +119,27 @@ def cpu_bf16_active() -> bool:
     return _CPU_BF16["wanted"] and cpu_bf16_supported()
 
 
+# Whether training on a CPU switches dropout off (set by lesson_setup from the profile's cpu_no_dropout, or by
+# use_cpu_training_without_dropout); ftcourse.training.dropout_for_training applies it around each trainer.train().
+_CPU_NO_DROPOUT = {"wanted": False}
+
+
+def use_cpu_training_without_dropout(wanted: bool) -> bool:
+    """Ask CPU training runs to train with dropout off and plain ("eager") attention; False restores dropout (the default).
+
+    Drawing dropout's random masks was the largest single cost of a bfloat16 training step on this course's 2-core CPU
+    (``bench/results/train_step_profile.md``); ``bench/results/dropout_cost*.md`` measures the fine-tunes without it.
+    GPUs are never affected. Returns the setting now in force.
+    """
+    _CPU_NO_DROPOUT["wanted"] = bool(wanted)
+    return _CPU_NO_DROPOUT["wanted"]
+
+
+def cpu_training_without_dropout(device: str | None = None) -> bool:
+    """True when a training run on ``device`` (default: :func:`pick_device`) trains without dropout: a CPU, and asked for."""
+    return _CPU_NO_DROPOUT["wanted"] and (device or pick_device()) == "cpu"
+
+
 def mixed_precision(device: str | None = None) -> dict[str, bool]:
     """Trainer flags for mixed precision: bf16 where the GPU supports it, else fp16; on a CPU, bf16 only when asked for.
 

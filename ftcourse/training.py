@@ -1,4 +1,5 @@
-"""What both trainers share: a JSONL training log, the training_info file, reading a log back, and quiet runs."""
+"""What the trainers share: a JSONL training log, the training_info file, reading a log back, quiet runs, and the CPU
+runs' training without dropout."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from transformers import TrainerCallback
 
 from ftcourse.errors import DataError
 from ftcourse.files import TRAINING_LOG_FILE, to_jsonable
+from ftcourse.runtime import cpu_training_without_dropout
 
 LOG_FILE = TRAINING_LOG_FILE  # the JSONL log both trainers write into their output folder
 INFO_FILE = "training_info.json"
@@ -45,6 +47,66 @@ def quiet_libraries() -> Iterator[None]:
             hf_logging.enable_progress_bar()
         if ds_bars:
             datasets.enable_progress_bars()
+
+
+@contextmanager
+def dropout_for_training(model, device: str | None = None) -> Iterator[bool]:
+    """Inside the block, a CPU run asked to train without dropout (:func:`ftcourse.runtime.cpu_training_without_dropout`)
+    has every dropout of the model at 0 and transformers' plain ("eager") attention; both are restored afterwards.
+
+    Plain attention, because without attention dropout PyTorch's fused attention takes a CPU kernel whose bfloat16
+    backward pass costs more than the dropout saved (``bench/results/train_step_profile.md``). Adapters' own dropout
+    (LoRA's ``lora_dropout``) is kept: it is a setting the learner chose. The saved model's config is unchanged.
+
+    Args:
+        model: what the trainer trains (a transformers model, a SentenceTransformer, a CrossEncoder, a PEFT model).
+        device: where it trains; default: :func:`ftcourse.runtime.pick_device`.
+
+    Yields:
+        Whether dropout was switched off.
+    """
+    from torch import nn
+    from transformers import PreTrainedModel
+
+    if not cpu_training_without_dropout(device):
+        yield False
+        return
+    dropouts = {
+        module: module.p
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Dropout) and "lora_dropout" not in name
+    }
+    encoders = [m for m in model.modules() if isinstance(m, PreTrainedModel)]
+    attention = {encoder: encoder.config._attn_implementation for encoder in encoders}
+    try:
+        for module in dropouts:
+            module.p = 0.0
+        for encoder in encoders:
+            encoder.set_attn_implementation("eager")
+        yield True
+    finally:
+        for module, p in dropouts.items():
+            module.p = p
+        for encoder, implementation in attention.items():
+            encoder.set_attn_implementation(implementation)
+
+
+class DropoutForTrainingCallback(TrainerCallback):
+    """:func:`dropout_for_training` for a Trainer you build yourself: applied when training begins, undone when it ends.
+
+    It follows the model the Trainer trains, so it also serves ``hyperparameter_search``, where ``model_init`` makes a new
+    model for every trial. The package's own trainers use the context manager, which also restores a run that fails.
+    """
+
+    def __init__(self):
+        self._active = ExitStack()
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self._active.close()  # a previous run that ended without on_train_end (an exception) is restored first
+        self._active.enter_context(dropout_for_training(model, args.device.type))
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self._active.close()
 
 
 class JsonlLogCallback(TrainerCallback):

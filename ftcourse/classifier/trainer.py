@@ -52,7 +52,7 @@ from ftcourse.errors import DataError, UsageError, plain
 from ftcourse.lora import ADAPTER_DIR, add_lora, merge_lora, parameter_counts, save_adapter, training_state_mib
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.prepare import normalize_text
-from ftcourse.runtime import is_main_process, mixed_precision, pick_device, seed_everything
+from ftcourse.runtime import cpu_training_without_dropout, is_main_process, mixed_precision, pick_device, seed_everything
 from ftcourse.tracking import RUNS_DIR, check_report_to, tracking_callbacks
 from ftcourse.training import (
     LOG_FILE,
@@ -60,6 +60,7 @@ from ftcourse.training import (
     JsonlLogCallback,
     check_converged,
     diverged,
+    dropout_for_training,
     last_complete_checkpoint,
     read_training_log,
     write_training_info,
@@ -327,7 +328,8 @@ def _train_watched(trainer, out: Path, resume_from: Path | None):
     # A diverged run (non-finite loss or weights) leaves no model and no checkpoints of NaN weights behind.
     watch = next(c for c in trainer.callback_handler.callbacks if isinstance(c, DivergenceCallback))
     try:
-        train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        with dropout_for_training(trainer.model, trainer.args.device.type):
+            train_output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         check_converged(trainer.model, watch)
     except DataError:
         if is_main_process():
@@ -391,7 +393,7 @@ def _save(
         train_size=result["train_size"],
         eval_size=result["eval_size"],
         label_counts_train=label_counts(y_train, names, problem_type),
-        hyperparameters={**hyperparameters, **mixed_precision(device)},
+        hyperparameters={**hyperparameters, **mixed_precision(device), "dropout_off": cpu_training_without_dropout(device)},
         device=device,
         epochs_run=result["epochs_run"],
         best_checkpoint=result["best_checkpoint"],

@@ -18,13 +18,14 @@ import pandas as pd
 from ftcourse.errors import DataError, UsageError
 from ftcourse.formats import pair_format
 from ftcourse.models import BASE_MODEL, resolve_model
-from ftcourse.runtime import mixed_precision, pick_device, seed_everything
+from ftcourse.runtime import cpu_training_without_dropout, mixed_precision, pick_device, seed_everything
 from ftcourse.training import (
     INFO_FILE,
     LOG_FILE,
     DivergenceCallback,
     JsonlLogCallback,
     check_converged,
+    dropout_for_training,
     read_training_log,
     write_training_info,
 )
@@ -223,7 +224,8 @@ def train_cross_encoder(
 
         trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
-    result = trainer.train()
+    with dropout_for_training(model, trainer.args.device.type):
+        result = trainer.train()
     check_converged(model, divergence)
     if cfg.save:
         model.save_pretrained(str(out / MODEL_DIR))
@@ -232,7 +234,8 @@ def train_cross_encoder(
         base_model=str(getattr(model_or_name, "name_or_path", model_or_name)),
         loss=loss,
         train_rows=len(table),
-        hyperparameters=asdict(cfg) | {"max_length": model.max_seq_length},
+        hyperparameters=asdict(cfg)
+        | {"max_length": model.max_seq_length, "dropout_off": cpu_training_without_dropout(model.device.type)},
         device=model.device.type,
         steps=result.global_step,
         duration_seconds=round(time.perf_counter() - start, 2),

@@ -22,12 +22,13 @@ from transformers import PrinterCallback
 from ftcourse.embedder.losses import check_columns, make_loss
 from ftcourse.errors import UsageError
 from ftcourse.models import load_sentence_transformer
-from ftcourse.runtime import is_main_process, mixed_precision, seed_everything
+from ftcourse.runtime import cpu_training_without_dropout, is_main_process, mixed_precision, seed_everything
 from ftcourse.tracking import RUNS_DIR, check_report_to, tracking_callbacks
 from ftcourse.training import (
     INFO_FILE,
     LOG_FILE,
     JsonlLogCallback,
+    dropout_for_training,
     last_complete_checkpoint,
     read_training_log,
     write_training_info,
@@ -201,21 +202,15 @@ def train_embedder(
     baseline = trainer.evaluate() if evaluate_before else None  # logged at step 0 by the callback
     metric = _best_model_metric(trainer, evaluator, cfg, keep_best, must_probe)
     start = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    with dropout_for_training(model, trainer.args.device.type):
+        result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.perf_counter() - start
     final = trainer.evaluate() if evaluating else {}
     history = read_training_log(log_path)
     if not trainer.is_world_process_zero():
         return model, history  # under torchrun only the main process writes the model and files
-    run = {
-        "result": result,
-        "best_metric": trainer.state.best_metric,
-        "seconds": seconds,
-        "baseline": baseline,
-        "final": final,
-        "metric": metric,
-        "resume_from": resume_from,
-    }
+    run = {"result": result, "best_metric": trainer.state.best_metric, "seconds": seconds, "baseline": baseline}
+    run.update(final=final, metric=metric, resume_from=resume_from)
     _save_run(out, cfg, model, model_or_name, (loss, loss_name, batch_sampler), (train_dataset, eval_dataset, evaluator), run)
     return model, history
 
@@ -395,4 +390,5 @@ def _hyperparameters(cfg: EmbedderSettings, model, batch_sampler) -> dict:
         "batch_sampler": str(getattr(batch_sampler, "value", batch_sampler)),
         "max_seq_length": model.max_seq_length,
         **mixed_precision(model.device.type),
+        "dropout_off": cpu_training_without_dropout(model.device.type),
     }

@@ -42,6 +42,21 @@ def test_lesson_setup_sets_the_training_precision_from_the_profile(tmp_path, mon
         runtime.use_cpu_bf16(False)
 
 
+def test_lesson_setup_sets_training_without_dropout_from_the_profile(tmp_path):
+    from ftcourse import runtime
+    from ftcourse.profiles import FULL_ON_CPU
+
+    try:
+        course.lesson_setup("fast", 1, tmp_path / "a", cpu_no_dropout=True)
+        assert runtime.cpu_training_without_dropout("cpu") and not runtime.cpu_training_without_dropout("cuda")
+        profile, _ = course.lesson_setup("fast", 1, tmp_path / "b")  # a later lesson in the same kernel does not inherit it
+        assert not profile.cpu_no_dropout and not runtime.cpu_training_without_dropout("cpu")  # CI's fast runs keep dropout
+        profile, _ = course.lesson_setup("full", 1, tmp_path / "c", device="cpu")
+        assert profile.cpu_no_dropout is FULL_ON_CPU.get("cpu_no_dropout", False) is runtime.cpu_training_without_dropout("cpu")
+    finally:
+        runtime.use_cpu_training_without_dropout(False)
+
+
 def _effect(treatment_right: float, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, 400)
