@@ -16,12 +16,15 @@ weights, ``L`` layers of width ``d``: the weight multiplies plus attention's two
 times that. Achieved GFLOP/s = that work / the measured time; its share of the matmul limit says how much is left.
 Inference (``predict_proba``, length-sorted batches of 64) is scored the same way, forward only.
 
+With ``--no-dropout`` every recipe trains with dropout off and eager attention, as the CPU full profile does
+(``cpu_no_dropout``: ``ftcourse.training.dropout_for_training``; the bare Trainer through ``DropoutForTrainingCallback``).
+
 With ``--cpu-bf16`` every recipe trains in bfloat16 autocast (weights and optimiser in fp32, as the full profile does on a
 CPU with AMX or AVX512-BF16), inference is timed both as ``predict_proba`` runs it (fp32) and under autocast, and the limit
 is measured in both precisions: the achieved GFLOP/s are set against each.
 
-Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_speed.py [--threads 2] [--lengths 128 256] [--cpu-bf16]
-Writes bench/results/train_speed.json and .md (train_speed_bf16.* with --cpu-bf16).
+Run:  HF_HUB_OFFLINE=1 FTCOURSE_DATA_DIR=../shared/data .venv/bin/python bench/train_speed.py [--threads 2] [--lengths 128 256] [--cpu-bf16] [--no-dropout]
+Writes bench/results/train_speed.json and .md (train_speed_bf16.* with --cpu-bf16; a _no_dropout suffix with --no-dropout).
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ import torch
 from ftcourse.data import JIGSAW_LABELS, load_dataset
 from ftcourse.models import BASE_MODEL, resolve_model
 from ftcourse.predict import from_training, predict_proba
-from ftcourse.runtime import use_cpu_bf16
+from ftcourse.runtime import use_cpu_bf16, use_cpu_training_without_dropout
 from ftcourse.train import train_classifier
+from ftcourse.training import DropoutForTrainingCallback, dropout_for_training
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS, BATCH, SEED = 512, 16, 42
@@ -153,8 +157,9 @@ def run_bare_trainer(train, max_length: int, folder: Path, bf16: bool = False):
         save_strategy="no", disable_tqdm=True, use_cpu=True, bf16=bf16,
     )  # fmt: skip
     trainer = Trainer(
-        model=model, args=args, train_dataset=data, processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer)
-    )
+        model=model, args=args, train_dataset=data, processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+        callbacks=[DropoutForTrainingCallback()],  # --no-dropout: as the package trains; otherwise it changes nothing
+    )  # fmt: skip
     with recorded_batch_shapes() as shapes:
         output = trainer.train()
     return output.metrics["train_runtime"], list(shapes)
@@ -172,6 +177,12 @@ def run_plain_loop(train, max_length: int, bf16: bool = False):
     texts = train["text"].tolist()
     model.train()
     started = time.perf_counter()
+    with dropout_for_training(model, "cpu"):  # --no-dropout: as the package trains; otherwise it changes nothing
+        _plain_steps(model, optimizer, tokenizer, texts, labels, max_length, bf16)
+    return time.perf_counter() - started, [(BATCH, max_length)] * STEPS
+
+
+def _plain_steps(model, optimizer, tokenizer, texts, labels, max_length: int, bf16: bool) -> None:
     for step in range(STEPS):
         rows = slice(step * BATCH, (step + 1) * BATCH)
         batch = tokenizer(texts[rows], padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
@@ -181,7 +192,6 @@ def run_plain_loop(train, max_length: int, bf16: bool = False):
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-    return time.perf_counter() - started, [(BATCH, max_length)] * STEPS
 
 
 def inference_shapes(texts: list[str], max_length: int, batch_size: int = 64) -> list[tuple[int, int]]:
@@ -216,7 +226,9 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--lengths", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--cpu-bf16", action="store_true", help="train every recipe in bfloat16 autocast; set both limits")
+    parser.add_argument("--no-dropout", action="store_true", help="train every recipe with dropout off and eager attention")
     args = parser.parse_args(argv)
+    use_cpu_training_without_dropout(args.no_dropout)
     torch.set_num_threads(args.threads)
     if args.cpu_bf16 and not use_cpu_bf16(True):
         raise SystemExit("--cpu-bf16: this CPU has no native bfloat16 (AMX or AVX512-BF16); nothing to measure.")
@@ -235,6 +247,7 @@ def main(argv=None) -> None:
         "setup": {"rows": ROWS, "batch_size": BATCH, "steps": STEPS, "model": BASE_MODEL, **shape},
         "matmul": limit,
         "precision": "bf16 autocast" if bf16 else "fp32",
+        "dropout": "off, eager attention" if args.no_dropout else "as configured",
         **({"matmul_bf16": bf16_limit} if bf16 else {}),
         "runs": [],
     }
@@ -261,7 +274,7 @@ def main(argv=None) -> None:
                 "ours_vs_plain_loop": round(ours["examples_per_s"] / plain["examples_per_s"], 2),
             }
             RESULTS.mkdir(exist_ok=True)
-            (RESULTS / f"{stem(bf16)}.json").write_text(json.dumps(results, indent=2) + "\n")
+            (RESULTS / f"{stem(bf16, args.no_dropout)}.json").write_text(json.dumps(results, indent=2) + "\n")
     # the probe again, after the recipes: a limit that only held at the start would flatter every share
     results["matmul"] = better_probe(limit, matmul_limit(args.threads))
     if bf16:
@@ -270,7 +283,7 @@ def main(argv=None) -> None:
         entry["share_of_limit"] = round(entry["gflops_per_s"] / results["matmul"]["limit_gflops"], 3)
         if bf16:
             entry["share_of_bf16_limit"] = round(entry["gflops_per_s"] / results["matmul_bf16"]["limit_gflops"], 3)
-    (RESULTS / f"{stem(bf16)}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / f"{stem(bf16, args.no_dropout)}.json").write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results)
 
 
@@ -285,18 +298,20 @@ def better_probe(before: dict, after: dict) -> dict:
     }
 
 
-def stem(bf16: bool) -> str:
-    return "train_speed_bf16" if bf16 else "train_speed"
+def stem(bf16: bool, no_dropout: bool = False) -> str:
+    return ("train_speed_bf16" if bf16 else "train_speed") + ("_no_dropout" if no_dropout else "")
 
 
 def write_markdown(results: dict) -> None:
     limit, bf16 = results["matmul"], results.get("precision") == "bf16 autocast"
+    no_dropout = results.get("dropout", "as configured") != "as configured"
     limits = f"fp32 matmul limit: {limit['limit_gflops']} GFLOP/s (best probe before the recipes {limit.get('before')}, after {limit.get('after')}; by shape: {limit['by_shape']})"
     if bf16:
         limits += f"; bfloat16 matmul limit: {results['matmul_bf16']['limit_gflops']} GFLOP/s (by shape: {results['matmul_bf16']['by_shape']})"
     lines = [
         "# Training speed at the same max_length, against this machine's matmul limit"
-        + (" (training in bfloat16 autocast)" if bf16 else ""),
+        + (" (training in bfloat16 autocast)" if bf16 else "")
+        + (" (dropout off, eager attention)" if no_dropout else ""),
         "",
         f"Machine: {results['machine']}. {results['setup']['rows']} Jigsaw comments, {results['setup']['steps']} steps of "
         f"{results['setup']['batch_size']}, all-MiniLM-L6-v2 ({results['setup']['encoder_parameters']:,} encoder weights). {limits}.",
@@ -320,7 +335,7 @@ def write_markdown(results: dict) -> None:
         "GFLOP/s count the work the recipe actually computed, padding included: a recipe that pads more does more work for the same "
         "examples, so its GFLOP/s can be high while its examples/s are low.",
     ]
-    (RESULTS / f"{stem(bf16)}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{stem(bf16, no_dropout)}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
