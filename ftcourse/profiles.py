@@ -284,8 +284,9 @@ FULL_ON_CPU: dict = {
     "cpu_bf16": True,
     # every lesson, on a CPU: train with dropout off and eager attention (ftcourse.training.dropout_for_training). Drawing dropout's
     # masks was 28 % of a bf16 training step here (bench/results/train_step_profile.md). Three seeds of lesson 01's classifier and
-    # lesson 05's STS-B embedder (bench/results/dropout_cost*.md, 2026-12-06): 1.29-1.37x and 1.28-1.55x faster, and no test score
-    # lower (macro-F1 +0.013, +0.032, +0.006; Spearman +0.0001, +0.003, +0.006, the last two with intervals above 0)
+    # lesson 05's STS-B embedder (bench/results/dropout_cost*.md, 2026-12-06): classifier 1.29x, 0.99x (a busy machine), 1.37x;
+    # embedder 1.28x, 1.35x, 1.55x; no test score lower (macro-F1 +0.013, +0.032, +0.006; Spearman +0.0001, +0.003, +0.006, the
+    # last two with intervals above 0)
     "cpu_no_dropout": True,
     # lesson 13: one draw of the pair and retrieval curves (each point is a fine-tune; 5,749 STS-B pairs for two epochs alone take
     # minutes at one thread); the Davidson experiments keep their draws, they refit logistic regressions

@@ -44,3 +44,13 @@ def test_metrics_are_finite(metrics):
 def test_the_transformer_ranks_better_than_tfidf(metrics):
     check_effect(metrics["effect"], "gain")
     check_effect(metrics["pr_auc_effect"], direction="any")
+
+
+def test_the_mean_of_the_two_models_is_scored_against_each_alone(metrics):
+    against_tfidf, against_transformer = metrics["blend_vs_tfidf_effect"], metrics["blend_vs_transformer_effect"]
+    for effect in (against_tfidf, against_transformer):
+        check_effect(effect, direction="any")
+    # the same test rows and metric as the lesson's PR-AUC comparison: each model alone scores what it scored there
+    assert against_tfidf["baseline_score"] == pytest.approx(metrics["pr_auc_effect"]["baseline_score"])
+    assert against_transformer["baseline_score"] == pytest.approx(metrics["pr_auc_effect"]["treatment_score"])
+    assert against_tfidf["treatment_score"] == pytest.approx(against_transformer["treatment_score"])
