@@ -55,6 +55,7 @@ def test_lesson_setup_sets_training_without_dropout_from_the_profile(tmp_path):
         assert profile.cpu_no_dropout is FULL_ON_CPU.get("cpu_no_dropout", False) is runtime.cpu_training_without_dropout("cpu")
     finally:
         runtime.use_cpu_training_without_dropout(False)
+        runtime.use_cpu_bf16(False)  # the full profile asked for it too
 
 
 def _effect(treatment_right: float, seed: int = 0) -> dict:
