@@ -254,7 +254,9 @@ def suspected_label_issues(labels, pred_probs, label_names: Sequence[str], texts
         raise DataError(
             f"pred_probs has shape {probs.shape}; expected ({len(y)}, {len(label_names)}): one row per label, one column per class."
         )
-    ranked = find_label_issues(y, probs, return_indices_ranked_by="self_confidence")
+    # n_jobs=1: with a few classes cleanlab's worker pool saves nothing, and its forked workers each map the whole parent
+    # process (a notebook kernel holding several GiB after fine-tunes), which tripled lesson 13's measured peak memory
+    ranked = find_label_issues(y, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
     names = np.asarray(label_names)
     table = pd.DataFrame(
         {

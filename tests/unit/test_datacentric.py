@@ -284,3 +284,17 @@ def test_quiet_libraries_silences_and_then_restores_both_libraries():
         assert hf_logging.get_verbosity() == hf_logging.ERROR
         assert not hf_logging.is_progress_bar_enabled() and not datasets.is_progress_bar_enabled()
     assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()) == before
+
+
+def test_confident_learning_runs_in_this_process(monkeypatch):
+    # a forked worker maps the whole parent: a notebook kernel holding GiB after fine-tunes counted three times over (lesson 13)
+    import multiprocessing
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("suspected_label_issues started a process pool")
+
+    monkeypatch.setattr(multiprocessing, "Pool", no_pool)
+    x, y = blobs(60, spread=0.5)
+    noisy, _ = inject_label_noise(y, 0.1, 3, seed=0)
+    probs = out_of_fold_probabilities(x, noisy, LogisticRegression, folds=5, seed=0)
+    assert len(suspected_label_issues(noisy, probs, ["a", "b", "c"])) > 0
