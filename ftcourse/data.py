@@ -485,7 +485,7 @@ def _load_from_hub(spec: DatasetSpec, splits: list[str]) -> dict[str, pd.DataFra
         raise DataError(
             f"Dataset {spec.name!r}: no local copy of {spec.folder}/ found (searched {searched}). "
             f"Fix: set FTCOURSE_DATA_DIR to the absolute path of the folder that contains {spec.folder}/ (in this repo: the absolute path of ../shared/data)"
-            + (f", or {how}" if how else "")
+            + (f". Or: {how.rstrip('.')}" if how else "")
             + "."
         )
     import datasets
