@@ -31,6 +31,7 @@ from ftcourse.classifier.artifacts import LABELS_FILE, THRESHOLDS_FILE, check_mo
 from ftcourse.classifier.labels import MULTI
 from ftcourse.classifier.predict import LoadedClassifier, load_classifier, predict_proba
 from ftcourse.errors import DataError
+from ftcourse.runtime import inference_in_fp32
 
 ONNX_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
@@ -88,17 +89,18 @@ def trace_to_onnx(module, tokenizer, names: Sequence[str], output_name: str, pat
     example = tokenizer(_EXAMPLES, padding=True, return_tensors="pt")
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
     path = Path(path)
-    torch.onnx.export(
-        module,
-        tuple(example[n] for n in names),
-        str(path),
-        input_names=list(names),
-        output_names=[output_name],
-        dynamic_shapes=(tuple({0: batch, 1: seq} for _ in names),),  # one entry: the *inputs tuple
-        dynamo=True,
-        external_data=False,  # one self-contained file (models under 2 GB)
-        verbose=False,
-    )
+    with inference_in_fp32():  # a model that infers in bfloat16 on this CPU would put its casts into the file
+        torch.onnx.export(
+            module,
+            tuple(example[n] for n in names),
+            str(path),
+            input_names=list(names),
+            output_names=[output_name],
+            dynamic_shapes=(tuple({0: batch, 1: seq} for _ in names),),  # one entry: the *inputs tuple
+            dynamo=True,
+            external_data=False,  # one self-contained file (models under 2 GB)
+            verbose=False,
+        )
     return path
 
 
@@ -126,14 +128,15 @@ def export_classifier(model_dir: str | os.PathLike, output_dir: str | os.PathLik
     out = Path(output_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     classifier = load_classifier(folder, device="cpu")
-    export_onnx(classifier, out / ONNX_FILE)
+    with inference_in_fp32():  # the file must hold fp32 operations, and its reference is the fp32 model
+        export_onnx(classifier, out / ONNX_FILE)
+        reference = predict_proba(classifier, _EXAMPLES)
     if quantize:
         quantize_int8(out / ONNX_FILE, out / INT8_FILE)
     classifier.tokenizer.save_pretrained(out)
     for name in (LABELS_FILE, THRESHOLDS_FILE):
         if (folder / name).is_file():
             shutil.copy2(folder / name, out / name)
-    reference = predict_proba(classifier, _EXAMPLES)
     differences = {}
     for name in (ONNX_FILE, INT8_FILE) if quantize else (ONNX_FILE,):
         differences[name] = float(np.abs(predict_proba(load_onnx_classifier(out, name), _EXAMPLES) - reference).max())
@@ -281,7 +284,8 @@ def export_embedder(model, output_dir: str | os.PathLike, quantize: bool = False
     tokenizer.save_pretrained(out)
     normalized = any(type(module).__name__ == "Normalize" for module in model)
     (out / EMBEDDER_FILE).write_text(json.dumps({"max_seq_length": model.max_seq_length, "normalize": normalized}, indent=2))
-    reference = model.encode(_EXAMPLES, convert_to_numpy=True, normalize_embeddings=True)
+    with inference_in_fp32():  # the fp32 model is the reference
+        reference = model.encode(_EXAMPLES, convert_to_numpy=True, normalize_embeddings=True)
     report = {"files": sorted(p.name for p in out.iterdir()), "max_abs_difference": {}, "min_cosine": {}}
     for name in (ONNX_FILE, INT8_FILE) if quantize else (ONNX_FILE,):
         exported = OnnxEmbedder(out, name).encode(_EXAMPLES, normalize_embeddings=True)

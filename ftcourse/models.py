@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 
 from ftcourse.errors import ModelNotAvailableError, UsageError
-from ftcourse.runtime import pick_device
+from ftcourse.runtime import cpu_bf16_inference, pick_device
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_ALIASES = {BASE_MODEL, "all-MiniLM-L6-v2"}
@@ -123,10 +123,13 @@ def load_sentence_transformer(name: str = BASE_MODEL, device: str | None = None,
         name: model name or path (see :func:`resolve_model`).
         device: force a device; default :func:`pick_device`.
         max_seq_length: truncate inputs to this many tokens (shorter is faster on a CPU).
+
+    On a CPU where the profile trains in bfloat16 (``cpu_bf16``), it also encodes in bfloat16 autocast
+    (:func:`ftcourse.runtime.cpu_bf16_inference`).
     """
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(resolve_model(name), device=device or pick_device())
     if max_seq_length:
         model.max_seq_length = max_seq_length
-    return model
+    return cpu_bf16_inference(model)

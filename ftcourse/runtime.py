@@ -6,9 +6,11 @@ such as the command-line parser) must not load the training stack.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -68,7 +70,7 @@ def pick_device() -> str:
 
 
 # Whether training on a CPU may use bfloat16 autocast (set by lesson_setup from the profile, or by use_cpu_bf16).
-_CPU_BF16 = {"wanted": False}
+_CPU_BF16 = {"wanted": False, "inference_in_fp32": False}
 
 
 def cpu_bf16_supported() -> bool:
@@ -117,6 +119,57 @@ def cpu_bf16_active() -> bool:
     if setting in _OFF:
         return False
     return _CPU_BF16["wanted"] and cpu_bf16_supported()
+
+
+def _forward_in_bf16_when_inferring(self, *args, **kwargs):
+    # Bound to one model instance (types.MethodType), so that a deepcopy of the model calls its own weights.
+    import torch
+    from accelerate.utils import convert_outputs_to_fp32
+
+    forward = type(self).forward.__get__(self)
+    if (
+        self.training
+        or torch.is_grad_enabled()
+        or _CPU_BF16["inference_in_fp32"]
+        or not cpu_bf16_active()
+        or self.device.type != "cpu"
+    ):
+        return forward(*args, **kwargs)
+    return convert_outputs_to_fp32(torch.autocast("cpu", dtype=torch.bfloat16)(forward))(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def inference_in_fp32() -> Iterator[None]:
+    """Inside the block, models prepared by :func:`cpu_bf16_inference` infer in fp32 (an ONNX export traces fp32 ops)."""
+    previous = _CPU_BF16["inference_in_fp32"]
+    _CPU_BF16["inference_in_fp32"] = True
+    try:
+        yield
+    finally:
+        _CPU_BF16["inference_in_fp32"] = previous
+
+
+def cpu_bf16_inference(model):
+    """Make ``model`` (a SentenceTransformer, CrossEncoder or transformers model) infer in bfloat16 autocast on a CPU
+    where :func:`cpu_bf16_active` holds; returns the same object.
+
+    Only inference changes: a forward pass in eval mode without gradients (``encode``, ``predict``) runs each transformers
+    model inside under bfloat16 autocast and returns fp32 outputs, so pooling and normalising stay in fp32. Training,
+    other devices and runs with ``cpu_bf16`` off are untouched; the check is made at each call, so a model loaded before
+    ``lesson_setup`` follows the profile. Measured here (``bench/results/inference_bf16.md``): encoding 2.26x faster,
+    embeddings at cosine 0.9999 or more to fp32, STS-B Spearman 0.8204 vs 0.8203.
+    """
+    import types
+
+    from transformers import PreTrainedModel
+
+    inner = [model] if isinstance(model, PreTrainedModel) else []
+    if not inner:
+        found = [(name, m) for name, m in model.named_modules() if isinstance(m, PreTrainedModel)]
+        inner = [m for name, m in found if not any(name.startswith(other + ".") for other, _ in found if other != name)]
+    for module in inner:
+        module.forward = types.MethodType(_forward_in_bf16_when_inferring, module)
+    return model
 
 
 # Whether training on a CPU switches dropout off (set by lesson_setup from the profile's cpu_no_dropout, or by

@@ -24,7 +24,7 @@ from ftcourse.classifier.setfit_head import METHOD as SETFIT
 from ftcourse.classifier.setfit_head import load_setfit_module
 from ftcourse.errors import DataError
 from ftcourse.prepare import normalize_text
-from ftcourse.runtime import pick_device
+from ftcourse.runtime import cpu_bf16_inference, pick_device
 
 
 @dataclass
@@ -85,7 +85,7 @@ def load_classifier(model_dir: str | os.PathLike, device: str | None = None) -> 
     if labels.get("method") == SETFIT:  # an encoder + logistic regression (train-classifier --method setfit)
         model = load_setfit_module(folder, device)
     else:
-        model = (
+        model = cpu_bf16_inference(
             AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=False, use_safetensors=True)
             .to(device)
             .eval()

@@ -55,3 +55,69 @@ def test_end_distributed_run_closes_the_process_group(tmp_path):
     assert dist.is_initialized()
     models.end_distributed_run()
     assert not dist.is_initialized()
+
+
+def _tiny_classifier():
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=3,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    return BertForSequenceClassification(config).eval()
+
+
+def test_cpu_bf16_inference_changes_only_inference_and_only_when_active(monkeypatch):
+    import copy
+
+    import torch
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    model, ids = _tiny_classifier(), torch.randint(0, 100, (4, 12))
+    with torch.no_grad():
+        fp32 = model(ids).logits
+    try:
+        assert models.cpu_bf16_inference(model) is model
+        assert "forward" in vars(model) and "forward" not in vars(model.bert)  # the outermost transformers model only
+        with torch.no_grad():
+            assert torch.equal(model(ids).logits, fp32)  # cpu_bf16 not asked for: fp32
+        models.use_cpu_bf16(True)
+        with torch.no_grad():
+            bf16 = model(ids).logits
+        assert bf16.dtype == torch.float32 and not torch.equal(bf16, fp32) and torch.allclose(bf16, fp32, atol=0.05)
+        assert torch.equal(model(ids).logits.detach(), fp32)  # recording gradients (training): fp32
+        with models.inference_in_fp32(), torch.no_grad():  # an ONNX export asks for fp32
+            assert torch.equal(model(ids).logits, fp32)
+        with torch.no_grad():
+            assert torch.equal(model(ids).logits, bf16)  # and the block restores bf16
+        model.train()
+        with torch.no_grad():
+            assert torch.equal(model(ids).logits, fp32)  # train mode, even without gradients (a cached loss's first pass)
+        model.eval()
+        monkeypatch.setenv("FTCOURSE_CPU_BF16", "0")
+        with torch.no_grad():
+            assert torch.equal(model(ids).logits, fp32)
+        monkeypatch.delenv("FTCOURSE_CPU_BF16")
+        twin = copy.deepcopy(model)  # a copy calls its own weights, not the original's
+        with torch.no_grad():
+            twin.classifier.weight.zero_()
+            twin.classifier.bias.zero_()
+            assert torch.count_nonzero(twin(ids).logits) == 0 and torch.count_nonzero(model(ids).logits) > 0
+    finally:
+        models.use_cpu_bf16(False)
+
+
+def test_course_loaders_infer_in_bf16_when_active():
+    from ftcourse.cross_encoder.trainer import load_cross_encoder
+    from ftcourse.models import load_sentence_transformer
+
+    embedder, reranker = load_sentence_transformer(device="cpu"), load_cross_encoder(device="cpu")
+    assert "forward" in vars(embedder[0].auto_model) and "forward" in vars(reranker.model)
