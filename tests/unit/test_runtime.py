@@ -86,13 +86,14 @@ def test_cpu_bf16_inference_changes_only_inference_and_only_when_active(monkeypa
         fp32 = model(ids).logits
     try:
         assert models.cpu_bf16_inference(model) is model
-        assert "forward" in vars(model) and "forward" not in vars(model.bert)  # the outermost transformers model only
+        assert "forward" in vars(model.bert) and "forward" not in vars(model)  # the encoder only: the head stays fp32
         with torch.no_grad():
             assert torch.equal(model(ids).logits, fp32)  # cpu_bf16 not asked for: fp32
         models.use_cpu_bf16(True)
         with torch.no_grad():
             bf16 = model(ids).logits
         assert bf16.dtype == torch.float32 and not torch.equal(bf16, fp32) and torch.allclose(bf16, fp32, atol=0.05)
+        assert not torch.equal(bf16.to(torch.bfloat16).float(), bf16)  # scores keep fp32 resolution: no rounding into ties
         assert torch.equal(model(ids).logits.detach(), fp32)  # recording gradients (training): fp32
         with models.inference_in_fp32(), torch.no_grad():  # an ONNX export asks for fp32
             assert torch.equal(model(ids).logits, fp32)
@@ -120,4 +121,4 @@ def test_course_loaders_infer_in_bf16_when_active():
     from ftcourse.models import load_sentence_transformer
 
     embedder, reranker = load_sentence_transformer(device="cpu"), load_cross_encoder(device="cpu")
-    assert "forward" in vars(embedder[0].auto_model) and "forward" in vars(reranker.model)
+    assert "forward" in vars(embedder[0].auto_model) and "forward" in vars(reranker.model.base_model)
