@@ -169,8 +169,8 @@ def cpu_bf16_inference(model):
         found = [(name, m) for name, m in model.named_modules() if isinstance(m, PreTrainedModel)]
         inner = [m for name, m in found if not any(name.startswith(other + ".") for other, _ in found if other != name)]
     for module in inner:
-        # the encoder only: a head computing on bfloat16 would round its scores to about three digits, enough to tie
-        # candidates a reranker or a ranking metric must order (lesson 12 lost 0.03 nDCG@10 that way)
+        # the encoder only: a head computing in bfloat16 would round its scores to about three significant digits, enough
+        # to tie examples that a threshold or a ranking metric must order
         encoder = module.base_model
         encoder.forward = types.MethodType(_forward_in_bf16_when_inferring, encoder)
     return model
