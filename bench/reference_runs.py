@@ -102,8 +102,6 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         "device": pick_device(),
         "training_precision": training_precision(profile),
         "training_dropout": training_dropout(profile),
-        # the same switch: since cpu_bf16_inference, a CPU that trains in bfloat16 also encodes and predicts in it
-        "inference_precision": training_precision(profile),
         "commit": _commit(),
         "seconds": round(seconds),
         "peak_kernel_rss_mib": round(peak.mib),
@@ -112,7 +110,7 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
     threads = os.environ.get("OMP_NUM_THREADS")
     note = "reference run (bench/reference_runs.py)" + (f", OMP_NUM_THREADS={threads}" if threads else "")
     if record["training_precision"] == "bf16 autocast":
-        note += ", training and inference in bfloat16 autocast (cpu_bf16)"
+        note += ", training in bfloat16 autocast (cpu_bf16)"
     if record["training_dropout"] != "as configured":
         note += ", dropout off with eager attention (cpu_no_dropout)"
     measured = {

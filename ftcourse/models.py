@@ -124,8 +124,8 @@ def load_sentence_transformer(name: str = BASE_MODEL, device: str | None = None,
         device: force a device; default :func:`pick_device`.
         max_seq_length: truncate inputs to this many tokens (shorter is faster on a CPU).
 
-    On a CPU where the profile trains in bfloat16 (``cpu_bf16``), it also encodes in bfloat16 autocast
-    (:func:`ftcourse.runtime.cpu_bf16_inference`).
+    On a CPU that trains in bfloat16 (``cpu_bf16``) it can also encode in it, once
+    :func:`ftcourse.runtime.use_cpu_bf16_inference` asks (:func:`ftcourse.runtime.cpu_bf16_inference`; off by default).
     """
     from sentence_transformers import SentenceTransformer
 

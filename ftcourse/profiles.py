@@ -280,8 +280,7 @@ FULL_ON_CPU: dict = {
     # every lesson, on a CPU with AMX or AVX512-BF16 (elsewhere it changes nothing): bfloat16 autocast trained lesson 01's classifier
     # 1.40x and an STS-B embedder 1.60x faster than fp32, with the same test scores (macro-F1 0.665 / 0.664, Spearman 0.8480 /
     # 0.8480; bench/results/cpu_bf16.md, one thread); whole lessons at two threads: 10 4.7 -> 3.6 min, 07 12.7 -> 11.1 min, their
-    # effects unchanged to three decimals (bench/results/lesson_bf16.md). The course's model loaders also encode and predict
-    # in it (ftcourse.runtime.cpu_bf16_inference): 2.26x faster encoding, cosine to fp32 >= 0.9999 (bench/results/inference_bf16.md)
+    # effects unchanged to three decimals (bench/results/lesson_bf16.md). Inference stays fp32 (runtime.use_cpu_bf16_inference)
     "cpu_bf16": True,
     # every lesson, on a CPU: train with dropout off and eager attention (ftcourse.training.dropout_for_training). Drawing dropout's
     # masks was 28 % of a bf16 training step here (bench/results/train_step_profile.md). Three seeds of lesson 01's classifier and

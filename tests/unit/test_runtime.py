@@ -91,6 +91,9 @@ def test_cpu_bf16_inference_changes_only_inference_and_only_when_active(monkeypa
             assert torch.equal(model(ids).logits, fp32)  # cpu_bf16 not asked for: fp32
         models.use_cpu_bf16(True)
         with torch.no_grad():
+            assert torch.equal(model(ids).logits, fp32)  # training in bf16 alone leaves inference in fp32
+        models.use_cpu_bf16_inference(True)
+        with torch.no_grad():
             bf16 = model(ids).logits
         assert bf16.dtype == torch.float32 and not torch.equal(bf16, fp32) and torch.allclose(bf16, fp32, atol=0.05)
         assert not torch.equal(bf16.to(torch.bfloat16).float(), bf16)  # scores keep fp32 resolution: no rounding into ties
@@ -114,6 +117,7 @@ def test_cpu_bf16_inference_changes_only_inference_and_only_when_active(monkeypa
             assert torch.count_nonzero(twin(ids).logits) == 0 and torch.count_nonzero(model(ids).logits) > 0
     finally:
         models.use_cpu_bf16(False)
+        models.use_cpu_bf16_inference(False)
 
 
 def test_embedders_infer_in_bf16_when_active_rerankers_in_fp32():
