@@ -17,7 +17,6 @@ Writes bench/results/inference_bf16.json and .md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import time
@@ -30,18 +29,22 @@ from conditions import measured_conditions
 from ftcourse.data import load_dataset
 from ftcourse.evaluation import pair_cosines, sts_metrics
 from ftcourse.models import load_sentence_transformer
-from ftcourse.runtime import cpu_bf16_supported
+from ftcourse.runtime import cpu_bf16_supported, use_cpu_bf16, use_cpu_bf16_inference
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-def precision_context(name: str):
-    return torch.autocast("cpu", dtype=torch.bfloat16) if name == "bf16 autocast" else contextlib.nullcontext()
+def use_precision(name: str) -> None:
+    # the package's own switch (ftcourse.runtime.cpu_bf16_inference, applied by load_sentence_transformer): what is
+    # measured is what a learner would run, the encoder in bfloat16 and pooling in fp32
+    use_cpu_bf16(name == "bf16 autocast")
+    use_cpu_bf16_inference(name == "bf16 autocast")
 
 
 def encode(model, texts: list[str], precision: str) -> tuple[np.ndarray, float]:
-    with torch.inference_mode(), precision_context(precision):
+    use_precision(precision)
+    with torch.inference_mode():
         start = time.perf_counter()
         vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32), time.perf_counter() - start
@@ -71,7 +74,8 @@ def main() -> None:
     stsb = load_dataset("stsb", split="test")
     spearman = {}
     for precision in ("fp32", "bf16 autocast"):
-        with torch.inference_mode(), precision_context(precision):
+        use_precision(precision)
+        with torch.inference_mode():
             spearman[precision] = sts_metrics(pair_cosines(model, stsb), stsb["score"])["spearman"]
     ratios = [r["bf16 autocast"] / r["fp32"] for r in rounds]
     result = {

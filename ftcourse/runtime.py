@@ -143,7 +143,7 @@ def use_cpu_bf16_inference(wanted: bool) -> bool:
     """Ask models prepared by :func:`cpu_bf16_inference` to infer in bfloat16 where :func:`cpu_bf16_active` holds (off by
     default, and no profile turns it on yet).
 
-    Encoding is 2.26x faster with embeddings at cosine 0.9999 to fp32 (``bench/results/inference_bf16.md``), and lesson 13's
+    Encoding is about twice as fast with embeddings at cosine 0.9999 to fp32 (``bench/results/inference_bf16.md``), and lesson 13's
     full run kept its effect to three decimals; but in lesson 12 the reranker trained on negatives mined with bfloat16
     embeddings scored nDCG@10 0.407 against 0.441, which is unexplained. Returns the setting now in force.
     """
@@ -168,10 +168,9 @@ def cpu_bf16_inference(model):
 
     Only inference changes: a forward pass in eval mode without gradients (``encode``, ``predict``) runs the encoder of each
     transformers model inside (its ``base_model``) under bfloat16 autocast and hands fp32 states on, so pooling, normalising
-    and classification heads compute in fp32. Training,
-    other devices and runs with ``cpu_bf16`` off are untouched; the check is made at each call, so a model loaded before
-    ``lesson_setup`` follows the profile. Measured here (``bench/results/inference_bf16.md``): encoding 2.26x faster,
-    embeddings at cosine 0.9999 or more to fp32, STS-B Spearman 0.8204 vs 0.8203.
+    and classification heads compute in fp32. Training, other devices, and runs without both switches are untouched; the
+    switches are read at each call, so a model loaded before they change follows them. Measured:
+    ``bench/results/inference_bf16.md``.
     """
     import types
 

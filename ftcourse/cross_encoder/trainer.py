@@ -66,7 +66,8 @@ def load_cross_encoder(name: str | os.PathLike = BASE_MODEL, max_length: int | N
     """
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    # fp32 scoring, unlike the course's embedders: with bfloat16 inference lesson 12's reranked nDCG@10 fell 0.441 -> 0.407
+    # not prepared for bfloat16 inference (cpu_bf16_inference): a reranker's scores are what lesson 12 ranks by, and its
+    # bf16 runs were not shown to keep them (its drop, 0.441 -> 0.407, came with the bi-encoder in bf16, reranker in fp32)
     return CrossEncoder(
         resolve_model(cross_encoder_path(name)), num_labels=1, max_length=max_length, device=device or pick_device()
     )

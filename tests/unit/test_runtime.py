@@ -120,7 +120,7 @@ def test_cpu_bf16_inference_changes_only_inference_and_only_when_active(monkeypa
         models.use_cpu_bf16_inference(False)
 
 
-def test_embedders_infer_in_bf16_when_active_rerankers_in_fp32():
+def test_embedders_are_prepared_for_bf16_inference_rerankers_are_not():
     from ftcourse.cross_encoder.trainer import load_cross_encoder
     from ftcourse.models import load_sentence_transformer
 
