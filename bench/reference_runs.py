@@ -76,6 +76,15 @@ def training_dropout(profile: str) -> str:
     return "off, eager attention" if cpu_training_without_dropout(device) else "as configured"
 
 
+def inference_precision(notebook: Path, profile: str) -> str:
+    """What the lesson's kernel encodes and predicts in: bf16 autocast where it trains in it and the lesson's
+    ``BF16_INFERENCE`` parameter asks (``lesson_setup`` passes it to the profile's ``cpu_bf16_inference``), else fp32."""
+    import papermill
+
+    asked = papermill.inspect_notebook(str(notebook)).get("BF16_INFERENCE", {}).get("default") == "True"
+    return "bf16 autocast" if asked and training_precision(profile) == "bf16 autocast" else "fp32"
+
+
 def reference_run(notebook: Path, profile: str = "full") -> Path:
     """Run ``notebook`` in ``profile``; write its reference JSON and HTML page; return the JSON's path.
 
@@ -102,6 +111,7 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         "device": pick_device(),
         "training_precision": training_precision(profile),
         "training_dropout": training_dropout(profile),
+        "inference_precision": inference_precision(notebook, profile),
         "commit": _commit(),
         "seconds": round(seconds),
         "peak_kernel_rss_mib": round(peak.mib),
@@ -113,6 +123,8 @@ def reference_run(notebook: Path, profile: str = "full") -> Path:
         note += ", training in bfloat16 autocast (cpu_bf16)"
     if record["training_dropout"] != "as configured":
         note += ", dropout off with eager attention (cpu_no_dropout)"
+    if record["inference_precision"] == "bf16 autocast":
+        note += ", encoding and prediction in bfloat16 autocast (BF16_INFERENCE)"
     measured = {
         "seconds": round(seconds, 1),
         "peak_kernel_rss_mib": round(peak.mib, 1),

@@ -16,7 +16,7 @@ from ftcourse.evaluation import paired_bootstrap
 from ftcourse.files import read_json, write_json
 from ftcourse.notebooks import REPO_ROOT
 from ftcourse.profiles import get_profile
-from ftcourse.runtime import seed_everything, use_cpu_bf16, use_cpu_training_without_dropout
+from ftcourse.runtime import seed_everything, use_cpu_bf16, use_cpu_bf16_inference, use_cpu_training_without_dropout
 
 REFERENCE_DIR = REPO_ROOT / "notebooks" / "reference"  # one committed full-profile run per lesson: <lesson>.json
 # Set by bench/reference_runs.py to the lesson it is running: that run becomes the reference, so its page must not be
@@ -40,6 +40,7 @@ def lesson_setup(profile: str = "fast", seed: int = 42, output_dir: str | os.Pat
     chosen = get_profile(profile, **overrides)
     use_cpu_bf16(chosen.cpu_bf16)  # set on every call, so that a fast run after a full one in the same kernel trains in fp32
     use_cpu_training_without_dropout(chosen.cpu_no_dropout)  # likewise: a fast run after a full one trains with dropout
+    use_cpu_bf16_inference(chosen.cpu_bf16_inference)  # likewise: only the lesson that asks for it infers in bfloat16
     seed_everything(seed)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,11 @@ class Profile:
     # every lesson: on a CPU, train with dropout off and plain attention (ftcourse.training.dropout_for_training); lesson_setup
     # passes it to ftcourse.runtime.use_cpu_training_without_dropout. GPUs keep the model's dropout.
     cpu_no_dropout: bool = False
+    # where cpu_bf16 trains in bfloat16, also encode and predict in it (ftcourse.runtime.use_cpu_bf16_inference, set by
+    # lesson_setup): off in every profile; a lesson that scores tens of thousands of texts turns it on with its BF16_INFERENCE
+    # parameter once its reference run shows the same claims (lessons 13 and 14). Not lesson 12: there the reranker trained on
+    # negatives mined with bfloat16 embeddings scored nDCG@10 0.407 against 0.441 (three runs, 2026-12-06).
+    cpu_bf16_inference: bool = False
     sts_train_size: int | None = None  # lesson 05: STS-B training pairs per loss; None = all 5,749
     sts_dev_size: int | None = None  # lesson 05: STS-B dev pairs for the per-epoch evaluator; None = all 1,500
     sts_learning_rate: float = 2e-5  # lesson 05
@@ -280,7 +285,7 @@ FULL_ON_CPU: dict = {
     # every lesson, on a CPU with AMX or AVX512-BF16 (elsewhere it changes nothing): bfloat16 autocast trained lesson 01's classifier
     # 1.40x and an STS-B embedder 1.60x faster than fp32, with the same test scores (macro-F1 0.665 / 0.664, Spearman 0.8480 /
     # 0.8480; bench/results/cpu_bf16.md, one thread); whole lessons at two threads: 10 4.7 -> 3.6 min, 07 12.7 -> 11.1 min, their
-    # effects unchanged to three decimals (bench/results/lesson_bf16.md). Inference stays fp32 (runtime.use_cpu_bf16_inference)
+    # effects unchanged to three decimals (bench/results/lesson_bf16.md). Inference stays fp32 but where a lesson asks (cpu_bf16_inference)
     "cpu_bf16": True,
     # every lesson, on a CPU: train with dropout off and eager attention (ftcourse.training.dropout_for_training). Drawing dropout's
     # masks was 28 % of a bf16 training step here (bench/results/train_step_profile.md). Three seeds of lesson 01's classifier and

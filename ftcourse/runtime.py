@@ -141,7 +141,8 @@ def _forward_in_bf16_when_inferring(self, *args, **kwargs):
 
 def use_cpu_bf16_inference(wanted: bool) -> bool:
     """Ask models prepared by :func:`cpu_bf16_inference` to infer in bfloat16 where :func:`cpu_bf16_active` holds (off by
-    default, and no profile turns it on yet).
+    default; ``lesson_setup`` sets it from the profile's ``cpu_bf16_inference``, which a lesson turns on with its
+    ``BF16_INFERENCE`` parameter).
 
     Encoding is about twice as fast with embeddings at cosine 0.9999 to fp32 (``bench/results/inference_bf16.md``), and lesson 13's
     full run kept its effect to three decimals; but in lesson 12 the reranker trained on negatives mined with bfloat16

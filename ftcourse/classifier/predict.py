@@ -54,7 +54,7 @@ def from_training(trained) -> LoadedClassifier:
     """
     model, tokenizer, _, result = trained
     return LoadedClassifier(
-        model=model,
+        model=cpu_bf16_inference(model),  # as load_classifier: bfloat16 inference only where the lesson asked for it
         tokenizer=tokenizer,
         label_names=list(result["label_names"]),
         problem_type=result["problem_type"],

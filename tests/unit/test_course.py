@@ -58,6 +58,41 @@ def test_lesson_setup_sets_training_without_dropout_from_the_profile(tmp_path):
         runtime.use_cpu_bf16(False)  # the full profile asked for it too
 
 
+def test_lesson_setup_sets_bf16_inference_from_the_profile_and_only_for_that_lesson(tmp_path, monkeypatch):
+    import torch
+
+    from ftcourse import runtime
+    from ftcourse.models import cpu_bf16_inference
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    model, ids = cpu_bf16_inference(_tiny_bert()), torch.randint(0, 100, (2, 8))
+    try:
+        with torch.no_grad():
+            fp32 = model(ids).logits
+            profile, _ = course.lesson_setup("fast", 1, tmp_path / "a", cpu_bf16=True, cpu_bf16_inference=True)
+            assert profile.cpu_bf16_inference and not torch.equal(model(ids).logits, fp32)  # the lesson that asks infers in bf16
+            profile, _ = course.lesson_setup("fast", 1, tmp_path / "b", cpu_bf16=True)  # the next lesson in the kernel does not
+            assert not profile.cpu_bf16_inference and torch.equal(model(ids).logits, fp32)
+            assert not course.lesson_setup("full", 1, tmp_path / "c", device="cpu")[
+                0
+            ].cpu_bf16_inference  # no profile turns it on
+    finally:
+        runtime.use_cpu_bf16(False)
+        runtime.use_cpu_bf16_inference(False)
+        runtime.use_cpu_training_without_dropout(False)
+
+
+def _tiny_bert():
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=2
+    )
+    return BertForSequenceClassification(config).eval()
+
+
 def _effect(treatment_right: float, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, 400)

@@ -127,3 +127,18 @@ def test_embedders_are_prepared_for_bf16_inference_rerankers_are_not():
     embedder, reranker = load_sentence_transformer(device="cpu"), load_cross_encoder(device="cpu")
     assert "forward" in vars(embedder[0].auto_model)
     assert "forward" not in vars(reranker.model.base_model)  # rerankers score in fp32 (lesson 12 measured a loss in bf16)
+
+
+def test_classifiers_fresh_from_training_are_prepared_for_bf16_inference():
+    from ftcourse.classifier.predict import from_training
+
+    model = _tiny_classifier()
+    result = {
+        "label_names": ["a", "b", "c"],
+        "problem_type": "single_label_classification",
+        "thresholds": {},
+        "max_length": 16,
+        "normalize_text": False,
+    }
+    loaded = from_training((model, None, None, result))
+    assert loaded.model is model and "forward" in vars(model.bert)  # lesson 13's active-learning loop predicts through these
