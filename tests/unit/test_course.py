@@ -8,6 +8,7 @@ from sklearn.metrics import accuracy_score
 
 from ftcourse import course
 from tests.conftest import REPO_ROOT
+from tests.unit.tiny_models import tiny_bert_classifier
 
 
 def test_write_metrics_converts_numpy(tmp_path):
@@ -65,7 +66,7 @@ def test_lesson_setup_sets_bf16_inference_from_the_profile_and_only_for_that_les
     from ftcourse.models import cpu_bf16_inference
 
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
-    model, ids = cpu_bf16_inference(_tiny_bert()), torch.randint(0, 100, (2, 8))
+    model, ids = cpu_bf16_inference(tiny_bert_classifier()), torch.randint(0, 100, (2, 8))
     try:
         with torch.no_grad():
             fp32 = model(ids).logits
@@ -80,17 +81,6 @@ def test_lesson_setup_sets_bf16_inference_from_the_profile_and_only_for_that_les
         runtime.use_cpu_bf16(False)
         runtime.use_cpu_bf16_inference(False)
         runtime.use_cpu_training_without_dropout(False)
-
-
-def _tiny_bert():
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
-
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=2
-    )
-    return BertForSequenceClassification(config).eval()
 
 
 def _effect(treatment_right: float, seed: int = 0) -> dict:

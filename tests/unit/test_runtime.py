@@ -3,6 +3,7 @@
 import pytest
 
 from ftcourse import runtime as models
+from tests.unit.tiny_models import tiny_bert_classifier
 
 
 def test_device_and_precision_on_this_machine():
@@ -57,31 +58,13 @@ def test_end_distributed_run_closes_the_process_group(tmp_path):
     assert not dist.is_initialized()
 
 
-def _tiny_classifier():
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
-
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=3,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-    )
-    return BertForSequenceClassification(config).eval()
-
-
 def test_cpu_bf16_inference_changes_only_inference_and_only_when_active(monkeypatch):
     import copy
 
     import torch
 
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
-    model, ids = _tiny_classifier(), torch.randint(0, 100, (4, 12))
+    model, ids = tiny_bert_classifier(), torch.randint(0, 100, (4, 12))
     with torch.no_grad():
         fp32 = model(ids).logits
     try:
@@ -129,10 +112,15 @@ def test_embedders_are_prepared_for_bf16_inference_rerankers_are_not():
     assert "forward" not in vars(reranker.model.base_model)  # rerankers score in fp32 (lesson 12 measured a loss in bf16)
 
 
-def test_classifiers_fresh_from_training_are_prepared_for_bf16_inference():
+def test_classifiers_fresh_from_training_infer_in_bf16_when_asked(monkeypatch):
+    import torch
+
     from ftcourse.classifier.predict import from_training
 
-    model = _tiny_classifier()
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    model, ids = tiny_bert_classifier(), torch.randint(0, 100, (4, 12))
+    with torch.no_grad():
+        fp32 = model(ids).logits
     result = {
         "label_names": ["a", "b", "c"],
         "problem_type": "single_label_classification",
@@ -140,5 +128,12 @@ def test_classifiers_fresh_from_training_are_prepared_for_bf16_inference():
         "max_length": 16,
         "normalize_text": False,
     }
-    loaded = from_training((model, None, None, result))
-    assert loaded.model is model and "forward" in vars(model.bert)  # lesson 13's active-learning loop predicts through these
+    loaded = from_training((model, None, None, result))  # lesson 13's active-learning loop predicts through these
+    try:
+        models.use_cpu_bf16(True)
+        models.use_cpu_bf16_inference(True)
+        with torch.no_grad():
+            assert loaded.model is model and not torch.equal(loaded.model(ids).logits, fp32)
+    finally:
+        models.use_cpu_bf16(False)
+        models.use_cpu_bf16_inference(False)
