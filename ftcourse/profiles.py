@@ -7,6 +7,8 @@ so switching between the CI-sized ``fast`` run and the real ``full`` run is one 
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import typing
 from dataclasses import dataclass, field
 
 from ftcourse.errors import UsageError
@@ -333,4 +335,32 @@ def get_profile(name: str = "fast", device: str | None = None, **overrides) -> P
     if unknown:
         raise UsageError(f"Unknown profile field(s) {sorted(unknown)}; known fields: {sorted(known)}.")
     changes = {k: v for k, v in overrides.items() if v is not None}
+    for field_name, value in changes.items():
+        _check_override(field_name, value)
     return dataclasses.replace(profile, **changes) if changes else profile
+
+
+def _accepts(kind, value) -> bool:
+    # bool is an int in Python: a size of True, or a switch of 1, is a slip the notebook's parameter cell should show
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if kind is str:
+        return isinstance(value, str)
+    if typing.get_origin(kind) is tuple:
+        (element, *_) = typing.get_args(kind)
+        return isinstance(value, (tuple, list)) and all(_accepts(element, item) for item in value)
+    return any(_accepts(option, value) for option in typing.get_args(kind) if option is not type(None))
+
+
+def _check_override(field_name: str, value) -> None:
+    kind = typing.get_type_hints(Profile)[field_name]
+    if not _accepts(kind, value):
+        shown = kind.__name__ if isinstance(kind, type) else str(kind).replace("NoneType", "None")
+        raise UsageError(
+            f"Profile field {field_name!r} was given {value!r} ({type(value).__name__}); it takes {shown}. Fix: give it a value "
+            "of that type, or None to keep the profile's, in the notebook's parameters cell (or the keyword of lesson_setup)."
+        )
