@@ -28,7 +28,6 @@ def test_unknown_profile_and_field_are_clear_errors():
         get_profile("fast", trian_size=3)
 
 
-
 @pytest.mark.parametrize(
     ("field_name", "value", "takes"),
     [
@@ -44,13 +43,21 @@ def test_unknown_profile_and_field_are_clear_errors():
 def test_an_override_of_the_wrong_type_names_the_field_the_value_and_the_type(field_name, value, takes):
     with pytest.raises(ValueError, match="Profile field") as raised:
         get_profile("fast", device="cpu", **{field_name: value})
-    assert repr(field_name) in str(raised.value) and repr(value) in str(raised.value) and f"it takes {takes}." in str(raised.value)
+    assert (
+        repr(field_name) in str(raised.value) and repr(value) in str(raised.value) and f"it takes {takes}." in str(raised.value)
+    )
 
 
 def test_overrides_of_the_right_type_pass_including_ints_for_floats_and_lists_for_tuples():
     profile = get_profile(
-        "fast", device="cpu", train_size=np.int64(10), learning_rate=1, learning_curve_sizes=[100, 300], cpu_bf16=True,
-        head_init="linear_probe", noise_rates=(0.1, 1),
+        "fast",
+        device="cpu",
+        train_size=np.int64(10),
+        learning_rate=1,
+        learning_curve_sizes=[100, 300],
+        cpu_bf16=True,
+        head_init="linear_probe",
+        noise_rates=(0.1, 1),
     )
     assert (profile.train_size, profile.learning_rate, list(profile.learning_curve_sizes)) == (10, 1, [100, 300])
 
@@ -62,6 +69,7 @@ def test_every_profile_value_has_its_fields_type():
             profile = get_profile(name, device=device)
             # replaying each value as an override runs it through the same check a notebook's parameter meets
             get_profile(name, device=device, **{k: v for k, v in vars(profile).items() if k != "name"})
+
 
 def test_seed_everything_repeats_random_draws():
     seed_everything(7)
