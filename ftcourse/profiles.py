@@ -269,7 +269,7 @@ FULL_ON_CPU: dict = {
     "sts_epochs": 1,
     "sts_learning_rate": 5e-5,
     # lesson 12: on a CPU every reranked candidate costs a forward pass per query; 128 tokens and k <= 20 keep it to minutes
-    # (its full run: 9.4 min at two threads in bfloat16 autocast, bench/results/course_runtime_full.md)
+    # (its full run's time at two threads: bench/results/course_runtime_full.md)
     "rerank_max_length": 128,
     "rerank_top_ks": (5, 10, 20),
     "rerank_latency_queries": 48,
