@@ -318,10 +318,15 @@ def get_profile(name: str = "fast", device: str | None = None, **overrides) -> P
         name: ``"fast"`` or ``"full"``.
         device: ``"cuda"``, ``"mps"`` or ``"cpu"``; default: the best device here (``pick_device``).
         **overrides: field values to replace (``None`` values are ignored, so a notebook's
-            ``TRAIN_SIZE = None`` parameter means "take the profile's size").
+            ``TRAIN_SIZE = None`` parameter means "take the profile's size"). Each must have its field's type: a bool
+            for a switch, an int (not a bool) for a size, a number for a rate, a list or tuple for a tuple field.
 
     Returns:
         The :class:`Profile`.
+
+    Raises:
+        UsageError: an unknown profile or field, or an override of the wrong type (the message names the field, the
+            value and the type it takes).
     """
     key = str(name).lower()
     if key not in PROFILES:
